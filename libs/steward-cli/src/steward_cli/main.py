@@ -1,0 +1,89 @@
+"""The `steward` command."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from types import FrameType
+
+import typer
+from rich.console import Console
+from steward_bus import BusSettings, contract_topics, ensure_topics
+from steward_infra import InfraError, InfraSettings, LocalStack
+
+from steward_cli.supervisor import SERVICES, Supervisor
+
+app = typer.Typer(help="Steward: governed LLM services for public agencies.", no_args_is_help=True)
+infra_app = typer.Typer(help="The embedded broker and PostgreSQL.", no_args_is_help=True)
+app.add_typer(infra_app, name="infra")
+console = Console()
+
+
+def _start_infra() -> LocalStack:
+    stack = LocalStack.from_settings(InfraSettings())
+    try:
+        stack.start()
+    except InfraError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+    return stack
+
+
+@app.command()
+def up(
+    keep_infra: bool = typer.Option(False, help="Leave the broker and PostgreSQL running."),
+) -> None:
+    """Run the embedded stack and every service until Ctrl-C."""
+    stack = _start_infra()
+    environment = stack.environment()
+    settings = BusSettings(
+        kafka_bootstrap=environment["STEWARD_KAFKA_BOOTSTRAP"],
+        database_url=environment["STEWARD_DATABASE_URL"],
+    )
+    created = asyncio.run(
+        ensure_topics(
+            settings.kafka_bootstrap,
+            contract_topics(settings.topic_namespace),
+            partitions=settings.topic_partitions,
+            replication=settings.topic_replication,
+        )
+    )
+    supervisor = Supervisor(
+        SERVICES,
+        environment=environment,
+        log_dir=InfraSettings().data_dir.resolve() / "logs",
+    )
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        supervisor.stop()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    supervisor.start()
+    console.print(
+        f"[green]Steward is up[/green]  kafka {settings.kafka_bootstrap}  "
+        f"postgres {environment['STEWARD_DATABASE_URL']}  topics {len(created)} created  "
+        f"services {', '.join(s.name for s in SERVICES) or 'none yet'}  (Ctrl-C stops)"
+    )
+    try:
+        supervisor.watch()
+    finally:
+        supervisor.stop()
+        if not keep_infra:
+            stack.stop()
+        console.print("Steward stopped.")
+
+
+@infra_app.command("up")
+def infra_up() -> None:
+    """Start the broker and PostgreSQL and leave them running."""
+    stack = _start_infra()
+    for key, value in stack.environment().items():
+        console.print(f"{key}={value}")
+
+
+@infra_app.command("down")
+def infra_down() -> None:
+    """Stop the broker and PostgreSQL."""
+    LocalStack.from_settings(InfraSettings()).stop()
+    console.print("stopped")

@@ -1,0 +1,84 @@
+"""Runs each Steward service as its own process and restarts one that dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger("steward.supervisor")
+
+
+@dataclass(frozen=True)
+class ServiceProcess:
+    """How to start one service: its name and the Python module that runs it."""
+
+    name: str
+    module: str
+
+
+# Every service `steward up` runs, in start order.
+SERVICES: list[ServiceProcess] = []
+
+
+@dataclass
+class Supervisor:
+    """Starts services, restarts the ones that exit, and stops them all on request."""
+
+    services: list[ServiceProcess]
+    environment: dict[str, str]
+    log_dir: Path
+    restart_delay: float = 2.0
+    _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _stopping: bool = False
+
+    def start(self) -> None:
+        """Start every service process."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for service in self.services:
+            self._spawn(service)
+
+    def _spawn(self, service: ServiceProcess) -> None:
+        log_file = (self.log_dir / f"{service.name}.log").open("ab")
+        self._children[service.name] = subprocess.Popen(  # noqa: S603 - our own modules
+            [sys.executable, "-m", service.module],
+            env={**os.environ, **self.environment},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.info("service_spawned", service=service.name, pid=self._children[service.name].pid)
+
+    def watch(self) -> None:
+        """Block, restarting services that exit, until `stop()` is called from a signal."""
+        while not self._stopping:
+            for service in self.services:
+                child = self._children.get(service.name)
+                if child is not None and child.poll() is not None and not self._stopping:
+                    log.warning(
+                        "service_exited", service=service.name, returncode=child.returncode
+                    )
+                    time.sleep(self.restart_delay)
+                    self._spawn(service)
+            time.sleep(0.5)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Ask every service to stop, then kill the ones still running after `timeout`."""
+        self._stopping = True
+        for child in self._children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for name, child in self._children.items():
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("service_killed", service=name)
+                child.kill()
+                child.wait()
