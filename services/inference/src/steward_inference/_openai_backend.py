@@ -123,8 +123,11 @@ class OpenAICompatibleGenerator:
         attempts = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.config.max_attempts),
+            # Jitter as large as the first delay keeps retrying workers from moving in step.
             wait=wait_exponential_jitter(
-                initial=self.config.backoff_initial_s, max=self.config.backoff_max_s
+                multiplier=self.config.backoff_initial_s,
+                max=self.config.backoff_max_s,
+                jitter=self.config.backoff_initial_s,
             ),
             retry=retry_if_exception(is_transient),
             reraise=True,
