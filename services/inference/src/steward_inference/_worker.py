@@ -165,7 +165,7 @@ class InferenceWorker:
         entry = _InFlight(route=route)
         self._in_flight.add(entry)
         try:
-            await self._stoppable(entry, self.limiter.acquire())
+            await self._take_slot(entry)
             try:
                 self.routes.ensure_enabled(route)
                 generation = await self._stoppable(
@@ -260,9 +260,20 @@ class InferenceWorker:
         for generator in self.generators.values():
             await generator.aclose()
 
+    async def _take_slot(self, entry: _InFlight) -> None:
+        """Wait for an in-flight slot in a way the kill switch can interrupt."""
+        acquiring = asyncio.ensure_future(self.limiter.acquire())
+        try:
+            await self._stoppable(entry, acquiring)
+        except BaseException:
+            # The slot may have been granted in the same tick the caller was cancelled.
+            if acquiring.done() and not acquiring.cancelled() and acquiring.exception() is None:
+                self.limiter.release()
+            raise
+
     async def _stoppable(self, entry: _InFlight, step: Awaitable[_T]) -> _T:
         """Await one step as a task the kill switch can cancel, turning that into unavailable."""
-        task: asyncio.Future[_T] = asyncio.ensure_future(step)
+        task = asyncio.ensure_future(step)
         entry.task = task
         try:
             return await task
