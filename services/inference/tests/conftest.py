@@ -32,7 +32,9 @@ async def http_generator(llama: EmbeddedLlama) -> AsyncIterator[OpenAICompatible
     """An HTTP backend pointed at the embedded model's real OpenAI-compatible server."""
     generator = OpenAICompatibleGenerator(
         HttpBackendConfig(
-            base_url=llama.base_url, model=llama.config.model_name, server_kind=ServerKind.LLAMA_CPP
+            base_url=llama.base_url,
+            model=llama.config.model_name,
+            server_kind=ServerKind.LLAMA_CPP,
         )
     )
     yield generator

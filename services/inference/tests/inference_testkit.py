@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
 import re
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
 import openai
 
 from steward_inference import Passage
+
 
 def corpus_folder() -> Path:
     """Find shared/corpus beside or inside the repository checkout."""
@@ -101,3 +105,11 @@ def client_over(transport: httpx2.AsyncBaseTransport, base_url: str) -> openai.A
         max_retries=0,
         http_client=httpx2.AsyncClient(transport=transport),
     )
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Yield to the event loop until the condition holds (the test's own state, not time)."""
+    for _ in itertools.count():
+        if condition():
+            return
+        await asyncio.sleep(0.005)

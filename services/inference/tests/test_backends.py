@@ -75,7 +75,8 @@ async def test_embedded_generates_deterministically(llama: EmbeddedLlama) -> Non
     assert 0 < first.usage.completion_tokens <= SAMPLING.max_tokens
     assert first.finish_reason in {"stop", "length"}
     assert first.model == "smollm2-135m-instruct"
-    assert first.revision is not None and first.revision.startswith("sha256:")
+    assert first.revision is not None
+    assert first.revision.startswith("sha256:")
     assert first.backend == "llama.cpp-embedded"
     await generator.aclose()
 
@@ -266,9 +267,7 @@ async def test_structured_outputs_field_only_for_vllm(
     )
 
     await generator.generate(
-        GenerationRequest(
-            messages=QUESTION.messages, sampling=SAMPLING, json_schema=ANSWER_SCHEMA
-        )
+        GenerationRequest(messages=QUESTION.messages, sampling=SAMPLING, json_schema=ANSWER_SCHEMA)
     )
 
     body = transport.bodies[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from inference_testkit import until
 
 from steward_inference import InFlightLimiter
 
@@ -24,8 +25,7 @@ async def test_never_more_than_the_limit_in_flight() -> None:
             limiter.release()
 
     tasks = [asyncio.create_task(hold()) for _ in range(10)]
-    while limiter.in_flight + limiter.waiting < 10:
-        await asyncio.sleep(0)
+    await until(lambda: limiter.in_flight + limiter.waiting == 10)
 
     assert limiter.in_flight == 3
     assert limiter.waiting == 7

@@ -26,7 +26,8 @@ def packaged_bytes() -> bytes:
 
 def passages(count: int) -> tuple[Passage, ...]:
     return tuple(
-        Passage(chunk_id=f"chunk-{n}", text=f"Fact number {n} about permits.") for n in range(count)
+        Passage(chunk_id=f"chunk-{n}", text=f"Fact number {n} about permits.")
+        for n in range(count)
     )
 
 

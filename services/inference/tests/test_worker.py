@@ -9,7 +9,14 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from inference_testkit import FlakyTransport, SilentServer, client_over, corpus_passage, free_port
+from inference_testkit import (
+    FlakyTransport,
+    SilentServer,
+    client_over,
+    corpus_passage,
+    free_port,
+    until,
+)
 
 from steward_inference import (
     DraftRequest,
@@ -91,7 +98,8 @@ async def test_draft_records_full_provenance(embedded_worker: InferenceWorker) -
     assert draft.prompt.version == template.version
     assert draft.prompt.sha256 == template.sha256
     assert draft.model.name == MODEL
-    assert draft.model.revision is not None and draft.model.revision.startswith("sha256:")
+    assert draft.model.revision is not None
+    assert draft.model.revision.startswith("sha256:")
     assert draft.model.backend == "llama.cpp-embedded"
     assert draft.model.canary is False
     assert draft.sampling.seed == 21
@@ -254,8 +262,7 @@ async def test_kill_switch_stops_generating_and_waiting_requests(
     other_route = asyncio.create_task(
         worker.draft_answer(passport_request("c-3", route="permit-review"))
     )
-    while worker.limiter.waiting < 2:
-        await asyncio.sleep(0.01)
+    await until(lambda: worker.limiter.waiting >= 2)
 
     stopped = worker.disable("route", "citizen-chat")
 
@@ -267,8 +274,7 @@ async def test_kill_switch_stops_generating_and_waiting_requests(
         assert error.value.value == "citizen-chat"
 
     # The other route's request took the freed slot and is still generating.
-    while worker.limiter.in_flight < 1:
-        await asyncio.sleep(0.01)
+    await until(lambda: worker.limiter.in_flight >= 1)
     assert not other_route.done()
     other_route.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -282,8 +288,7 @@ async def test_cancelling_the_caller_is_not_reported_as_a_kill(
 ) -> None:
     worker = worker_over(hung_generator(silent_server))
     task = asyncio.create_task(worker.draft_answer(passport_request()))
-    while worker.limiter.in_flight < 1:
-        await asyncio.sleep(0.01)
+    await until(lambda: worker.limiter.in_flight >= 1)
 
     task.cancel()
 
