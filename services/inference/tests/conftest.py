@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from inference_testkit import SilentServer
 
+from inference_testkit import SilentServer
 from steward_inference import (
     EmbeddedLlama,
     EmbeddedLlamaConfig,

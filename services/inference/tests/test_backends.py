@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx2
 import pytest
-from inference_testkit import FlakyTransport, SilentServer, client_over, free_port
 
+from inference_testkit import FlakyTransport, SilentServer, client_over, free_port
 from steward_inference import (
     ChatMessage,
     CircuitBreaker,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from inference_testkit import until
 
+from inference_testkit import until
 from steward_inference import InFlightLimiter
 
 

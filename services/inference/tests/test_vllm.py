@@ -7,8 +7,8 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
-from inference_testkit import corpus_passage
 
+from inference_testkit import corpus_passage
 from steward_inference import (
     ChatMessage,
     DraftRequest,

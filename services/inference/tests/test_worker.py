@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+
 from inference_testkit import (
     FlakyTransport,
     SilentServer,
@@ -17,7 +18,6 @@ from inference_testkit import (
     free_port,
     until,
 )
-
 from steward_inference import (
     DraftRequest,
     EmbeddedLlama,

@@ -58,6 +58,7 @@ class EmbeddedLlamaConfig:
     threads: int = 1
     parallel: int = 1
     context_per_slot: int = 2048
+    cache_prompt: bool = True
     verbosity: int = 0
 
 
@@ -85,6 +86,7 @@ class EmbeddedLlama:
         params.cpuparams.n_threads = config.threads
         params.cpuparams_batch.n_threads = config.threads
         params.verbosity = config.verbosity
+        params.cache_prompt = config.cache_prompt
         params.warmup = False
 
         # The server always opens an HTTP listener; pin it to loopback on a free port.

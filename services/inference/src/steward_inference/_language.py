@@ -83,6 +83,8 @@ _ENGLISH_MARKERS = frozenset(
 
 def detect_language(text: str, *, default: str = "en") -> str:
     """Return "es" or "en" for the text, or the default when nothing tips the balance."""
+    # LIMITATION: only English and Spanish are told apart; the input guardrail's language tag,
+    # passed as DraftRequest.language, would lift this.
     lowered = text.lower()
 
     # Inverted punctuation and accented letters are strong Spanish evidence on their own.

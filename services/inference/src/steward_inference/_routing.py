@@ -75,6 +75,9 @@ class RouteTable:
             )
         current = self._tenants.get(promotion.tenant, _TenantModels(stable=self.default))
 
+        # LIMITATION: promotions apply in arrival order; a sequence number on model.promoted
+        # would let a redelivered older promotion be ignored.
+
         # A zero share withdraws the canary; a full share makes the choice the stable model.
         if share == 0.0:
             updated = _TenantModels(stable=current.stable)
