@@ -17,11 +17,10 @@ from steward_inference import (
 )
 from steward_inference._prompts import shorten_passage
 
-PACKAGED_FILE = "grounded-answer.v1.toml"
 
-
-def packaged_bytes() -> bytes:
-    return resources.files("steward_inference").joinpath("prompts", PACKAGED_FILE).read_bytes()
+def packaged_bytes(version: int = 1) -> bytes:
+    name = f"grounded-answer.v{version}.toml"
+    return resources.files("steward_inference").joinpath("prompts", name).read_bytes()
 
 
 def passages(count: int) -> tuple[Passage, ...]:
@@ -31,12 +30,20 @@ def passages(count: int) -> tuple[Passage, ...]:
     )
 
 
-def test_packaged_template_hash_is_sha256_of_its_file() -> None:
-    template = PromptRegistry.packaged().get("grounded-answer")
+@pytest.mark.parametrize("version", [1, 2])
+def test_packaged_template_hash_is_sha256_of_its_file(version: int) -> None:
+    template = PromptRegistry.packaged().get("grounded-answer", version)
 
-    assert template.version == 1
-    assert template.sha256 == hashlib.sha256(packaged_bytes()).hexdigest()
+    assert template.version == version
+    assert template.sha256 == hashlib.sha256(packaged_bytes(version)).hexdigest()
     assert template.ref.sha256 == template.sha256
+
+
+def test_latest_version_is_the_default() -> None:
+    registry = PromptRegistry.packaged()
+
+    assert registry.get("grounded-answer").version == 2
+    assert registry.get("grounded-answer").sha256 != registry.get("grounded-answer", 1).sha256
 
 
 def test_render_numbers_passages_and_states_the_rules() -> None:
@@ -48,13 +55,13 @@ def test_render_numbers_passages_and_states_the_rules() -> None:
 
     system, user = rendered.messages
     assert system.role == "system"
-    assert "Use only the numbered passages" in system.content
+    assert "Use only the passages" in system.content
     assert "[1]" in system.content
     assert "English" in system.content
     assert "The documents provided do not contain the answer." in system.content
     assert "[1] Fact number 0 about permits." in user.content
     assert "[2] Fact number 1 about permits." in user.content
-    assert user.content.endswith("Question: How do I renew my passport?")
+    assert "Question: How do I renew my passport?" in user.content
     assert rendered.prompt == template.ref
 
 
@@ -119,7 +126,7 @@ def test_unknown_id_and_version_name_what_exists() -> None:
 
     with pytest.raises(PromptNotFoundError, match="known ids: \\['grounded-answer'\\]"):
         registry.get("no-such-template")
-    with pytest.raises(PromptNotFoundError, match="known versions: \\[1\\]"):
+    with pytest.raises(PromptNotFoundError, match="known versions: \\[1, 2\\]"):
         registry.get("grounded-answer", 9)
 
 
