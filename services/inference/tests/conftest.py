@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
-from inference_testkit import SilentServer
+# The suite imports test modules by path, so the shared test kit beside this file is put
+# on the import path explicitly.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from inference_testkit import SilentServer  # noqa: E402
 from steward_inference import (
     EmbeddedLlama,
     EmbeddedLlamaConfig,

@@ -11,7 +11,7 @@ from rich.console import Console
 from steward_bus import BusSettings, contract_topics, ensure_topics
 from steward_infra import InfraError, InfraSettings, LocalStack
 
-from steward_cli.supervisor import SERVICES, Supervisor
+from steward_cli.supervisor import Supervisor, installed_services
 
 app = typer.Typer(help="Steward: governed LLM services for public agencies.", no_args_is_help=True)
 infra_app = typer.Typer(help="The embedded broker and PostgreSQL.", no_args_is_help=True)
@@ -48,8 +48,9 @@ def up(
             replication=settings.topic_replication,
         )
     )
+    services = installed_services()
     supervisor = Supervisor(
-        SERVICES,
+        services,
         environment=environment,
         log_dir=InfraSettings().data_dir.resolve() / "logs",
     )
@@ -63,7 +64,7 @@ def up(
     console.print(
         f"[green]Steward is up[/green]  kafka {settings.kafka_bootstrap}  "
         f"postgres {environment['STEWARD_DATABASE_URL']}  topics {len(created)} created  "
-        f"services {', '.join(s.name for s in SERVICES) or 'none yet'}  (Ctrl-C stops)"
+        f"services {', '.join(s.name for s in services) or 'none'}  (Ctrl-C stops)"
     )
     try:
         supervisor.watch()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import structlog
@@ -23,8 +24,19 @@ class ServiceProcess:
     module: str
 
 
-# Every service `steward up` runs, in start order.
-SERVICES: list[ServiceProcess] = []
+ENTRY_POINT_GROUP = "steward.services"
+
+
+def installed_services() -> list[ServiceProcess]:
+    """Every service package installed here, found by its `steward.services` entry point.
+
+    A service declares `<name> = "<module>"` in that group; `python -m <module>` runs it.
+    """
+    found = [
+        ServiceProcess(name=entry.name, module=entry.value)
+        for entry in entry_points(group=ENTRY_POINT_GROUP)
+    ]
+    return sorted(found, key=lambda service: service.name)
 
 
 @dataclass
