@@ -293,17 +293,19 @@ class Service:
         tenant: str | None = None,
         correlation_id: str | None = None,
         subject: str | None = None,
+        cause: Envelope[Any] | None = None,
         wait: bool = True,
     ) -> Envelope[Any]:
         """Stamp `data` with a full envelope and publish it, keyed by its correlation id.
 
         Inside a handler the tenant and correlation id carry over from the event being handled,
-        which also becomes the causation id. With `wait=False` the call returns once the record
-        is queued; the producer still delivers it with acks from all in-sync replicas.
+        which also becomes the causation id; work that finishes after its handler returned names
+        that event as `cause`. With `wait=False` the call returns once the record is queued; the
+        producer still delivers it with acks from all in-sync replicas.
         """
         if not self._started:
             raise NotStarted(f"Service {self.name!r} is not started")
-        cause = _current_event.get()
+        cause = cause or _current_event.get()
         tenant = tenant or (cause.tenant if cause else None)
         correlation_id = correlation_id or (cause.correlationid if cause else None)
         if tenant is None or correlation_id is None:
