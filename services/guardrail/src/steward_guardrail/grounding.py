@@ -1,0 +1,117 @@
+"""Groundedness of an answer: each sentence checked against the retrieved passages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from steward_guardrail.embedding import Embedder
+from steward_guardrail.normalization import strip_accents
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(¿¡A-ZÁÉÍÓÚÑ0-9])|\n+")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
+_CITATION = re.compile(r"\[\s*\d+(?:\s*[,-]\s*\d+)*\s*\]")
+_STOPWORDS = frozenset(
+    """
+    a an the and or but if of to in on at by for with from as is are was were be been being it
+    its this that these those there their they them you your we our i me my he she his her not
+    no can could may might will would should must do does did have has had so than then also
+    about into over under more most such any all each other some what which who whom when where
+    why how just only very too here up out
+    el la los las un una unos unas y o u pero si de del al a en por para con sin sobre es son
+    fue era ser estar esta este estos estas ese esa eso lo le les se su sus mi mis tu tus que
+    como cuando donde quien cual mas muy tambien ya no ni hay puede pueden debe deben tiene
+    """.split()
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences on end punctuation and line breaks."""
+    return [piece.strip() for piece in _SENTENCE.split(text) if piece and piece.strip()]
+
+
+def content_stems(text: str) -> set[str]:
+    """Return crude stems of the content words in a text (accent-free, 6-letter prefixes)."""
+    words = _WORD.findall(strip_accents(text).lower())
+    return {word[:6] for word in words if word not in _STOPWORDS and len(word) > 2}
+
+
+def numbers_in(text: str) -> set[str]:
+    """Return the numbers a text states, without currency signs or thousands separators."""
+    found = set()
+    for match in _NUMBER.finditer(_CITATION.sub(" ", text)):
+        value = match.group(0).lstrip("$").rstrip("%").replace(",", "")
+        if value.endswith(".00"):
+            value = value[:-3]
+        found.add(value.rstrip("."))
+    return found
+
+
+@dataclass(frozen=True)
+class SentenceSupport:
+    """How well one answer sentence is supported by the passages."""
+
+    index: int
+    support: float
+    similarity: float
+    overlap: float
+    unsupported_numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroundingReport:
+    """The groundedness of a whole answer and of each of its sentences."""
+
+    score: float
+    sentences: tuple[SentenceSupport, ...]
+
+
+class GroundingChecker:
+    """Scores answer sentences by meaning (embeddings), wording and numbers against passages."""
+
+    def __init__(self, embedder: Embedder, *, floor: float = 0.25, ceiling: float = 0.75) -> None:
+        self._embedder = embedder
+        self._floor = floor
+        self._ceiling = ceiling
+
+    def assess(self, sentences: list[str], passages: list[str], language: str) -> GroundingReport:
+        """Score each sentence, then the answer as a blend of the mean and the weakest one."""
+        units = [unit for passage in passages for unit in split_sentences(passage)]
+        if not sentences:
+            return GroundingReport(1.0, ())
+        if not units:
+            empty = tuple(SentenceSupport(i, 0.0, 0.0, 0.0, ()) for i in range(len(sentences)))
+            return GroundingReport(0.0, empty)
+
+        # One embedding batch for answer sentences and passage sentences together.
+        clean = [_CITATION.sub("", sentence) for sentence in sentences]
+        vectors = self._embedder.embed(clean + units)
+        similarity = vectors[: len(clean)] @ vectors[len(clean) :].T
+        passage_stems = [content_stems(passage) for passage in passages]
+        passage_numbers = set().union(*(numbers_in(passage) for passage in passages))
+
+        # The model reads English only, so Spanish leans on word overlap.
+        meaning_weight = 0.55 if language == "en" else 0.2
+        supports = []
+        for index, sentence in enumerate(clean):
+            stems = content_stems(sentence)
+            overlap = max(
+                (len(stems & known) / len(stems) for known in passage_stems), default=0.0
+            ) if stems else 1.0
+            best = float(np.max(similarity[index]))
+            meaning = min(1.0, max(0.0, (best - self._floor) / (self._ceiling - self._floor)))
+            support = meaning_weight * meaning + (1.0 - meaning_weight) * overlap
+
+            # A number the passages never state is a fabrication risk, however fluent.
+            missing = tuple(sorted(numbers_in(sentence) - passage_numbers))
+            if missing:
+                support *= 0.3
+            supports.append(SentenceSupport(index, round(support, 4), round(best, 4),
+                                            round(overlap, 4), missing))
+
+        values = [item.support for item in supports]
+        score = 0.5 * float(np.mean(values)) + 0.5 * min(values)
+        return GroundingReport(round(score, 4), tuple(supports))
