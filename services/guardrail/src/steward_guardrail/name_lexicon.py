@@ -27,7 +27,9 @@ _NOT_NAMES = frozenset(
     SECURITY SEPTEMBER SERVICE SMALL SOCIAL SOUTH STATE STREET SUNDAY SUPPORT TAX THANKS
     THURSDAY TODAY TUESDAY UNION UNITED USE VALLEY WATER WEDNESDAY WEST WHITE WILL WORK
     HOLA GRACIAS ENERO FEBRERO MARZO ABRIL MAYO JUNIO JULIO AGOSTO SEPTIEMBRE OCTUBRE
-    NOVIEMBRE DICIEMBRE LUNES MARTES MIERCOLES JUEVES VIERNES SABADO DOMINGO SEGURO
+    NOVIEMBRE DICIEMBRE MY MI YOUR OUR HIS HER THE EL LA LOS LAS DE DEL TO FOR AND WITH
+    SU NUESTRO NUESTRA ESTE ESTA IS PHONE EMAIL FAX CELL TEL ADDRESS TELEFONO CORREO
+    CELULAR DIRECCION SEE READ VISIT CALL PUBLICATION NOTICE LINE SECTION CHAPTER PART LUNES MARTES MIERCOLES JUEVES VIERNES SABADO DOMINGO SEGURO
     IMPUESTOS CALLE AVENIDA ESTADO CONDADO CIUDAD OFICINA SERVICIO NUMERO
     """.split()
 )
@@ -54,6 +56,10 @@ class NameLexicon:
         """Tell whether a word is a known surname and not an ordinary capitalised word."""
         key = _key(word)
         return key in self.surnames and key not in _NOT_NAMES
+
+    def is_blocked(self, word: str) -> bool:
+        """Tell whether a capitalised word is an ordinary word, never a name on its own."""
+        return _key(word) in _NOT_NAMES
 
     def is_name_word(self, word: str) -> bool:
         """Tell whether a word is a known given name or surname."""

@@ -61,11 +61,11 @@ _CONTEXT = {
     "ein": r"ein|fein|employer identification|federal tax id|identificacion patronal"
     r"|identificacion (?:del|de) empleador",
     "tax_id": r"tax id|taxpayer id|tin|numero de identificacion fiscal",
-    "routing": r"routing|aba|rtn|transit number|numero de ruta|ruta bancaria|numero de transito",
+    "routing": r"routing|aba|rtn|transit number|\bruta\b|numero de transito",
     "account": r"account|acct|a/c|checking|savings|cuenta|cta\.?",
     "passport": r"passport|pasaporte",
     "license": r"drivers?'?s?'? licen[cs]e|driving licen[cs]e|\bdl\b|\bdln\b|license (?:number|no|#)"
-    r"|licencia(?: de (?:conducir|manejo|manejar))?",
+    r"|licencia(?: de (?:conducir|manejo|manejar))?|licen[cs]e",
     "card": r"card|credit|debit|visa|mastercard|amex|tarjeta",
     "phone": r"phone|call|cell|mobile|\btel\b|telephone|text me|fax|telefono|celular|llam\w*"
     r"|marca\w*|whatsapp|contact|contacto",
@@ -76,7 +76,8 @@ _CONTEXT = {
 _CONTEXT_RE = re.compile(
     "|".join(f"(?P<{name}>{pattern})" for name, pattern in _CONTEXT.items())
 )
-_SENTENCE_BREAK = re.compile(r"[?!\n;]|\.\s")
+# A period ends a sentence unless it closes an abbreviation such as "no." or "Mr.".
+_SENTENCE_BREAK = re.compile(r"[?!\n;]|(?<!\bno)(?<!\bnr)(?<!\bdr)(?<!\bmr)(?<!\bms)\.\s")
 
 _NUMBER_EDGE_BEFORE = r"(?<![\w$.,/-])"
 _NUMBER_EDGE_AFTER = r"(?![\w%/]|[.,-]\d)"
@@ -157,7 +158,7 @@ _NAME_RUN = re.compile(
 )
 _NAME_TOKEN = re.compile(rf"{_NAME_WORD}|[A-Z]\.|\b(?:de|del|la|los|van|von|da|di|y)\b")
 _STRONG_CUE = re.compile(
-    r"(?:my name is|my name's|name is|name:|nombre:|me llamo|mi nombre es|se llama|named"
+    r"\b(?:my name is|my name's|name is|name:|nombre:|me llamo|mi nombre es|se llama|named"
     r"|llamad[oa]|mr|mrs|ms|miss|dr|sr|sra|srta|don|dona|senor|senora|senorita|attn:?"
     r"|my (?:husband|wife|son|daughter|mother|father|mom|dad|brother|sister|neighbou?r|spouse"
     r"|partner|landlord|tenant|employer|boss|accountant|client|friend|grandmother|grandfather"
@@ -169,7 +170,7 @@ _STRONG_CUE = re.compile(
     r"|dependent|dependiente|beneficiary|beneficiario|spouse)[\s.,:'\"-]*$"
 )
 _WEAK_CUE = re.compile(
-    r"(?:i am|i'm|this is|soy|called|with|con|from|to|for|para|contact|and|y|or|o|signed"
+    r"\b(?:i am|i'm|this is|soy|called|with|con|from|to|for|para|contact|and|y|or|o|signed"
     r"|regards|sincerely|thanks|thank you|saludos|atentamente|cordialmente|gracias|best"
     r"|cheers)[\s.,:!-]*$"
 )
@@ -186,9 +187,13 @@ _PLACE_AFTER = frozenset(
     HALL HEIGHTS HILLS BEACH CITY TOWNSHIP VILLAGE FOREST NATIONAL STATE FEDERAL COURTHOUSE
     TOWER DAM TUNNEL ISLAND BAY VALLEY CANYON REGIONAL COMMUNITY INC LLC CORP CORPORATION
     COMPANY CO LTD ASSOCIATES CONSTRUCTION LANDSCAPING SERVICES BAKERY RESTAURANT FOUNDATION
-    ACT LAW PROGRAM FUND TRUST GROUP PARTNERS ENTERPRISES FARMS MARKET STORE
+    ACT LAW PROGRAM FUND TRUST GROUP PARTNERS ENTERPRISES FARMS MARKET STORE OFFICE BRANCH
+    ANNEX
     """.split()
 )
+
+# Given names that also open place names ("Santa Clara", "San Juan").
+_PLACE_PREFIXES = frozenset({"SAN", "SANTA", "SANTO", "FORT", "PORT", "MOUNT", "LAKE", "SAINT"})
 
 _ITIN_MIDDLE = {*range(50, 66), *range(70, 89), *range(90, 93), *range(94, 100)}
 _EIN_PREFIXES = {
@@ -399,46 +404,50 @@ class PiiDetector:
     def _name_in_run(self, plain: str, lowered: str, start: int, run: str) -> PiiSpan | None:
         """Pick the part of a run of capitalised words that is a person's name, if any."""
         lexicon = self._lexicon
-        tokens = [(m.group(0), start + m.start(), start + m.end()) for m in _NAME_TOKEN.finditer(run)]
+        tokens = [
+            (m.group(0), start + m.start(), start + m.end()) for m in _NAME_TOKEN.finditer(run)
+        ]
         words = [token for token in tokens if token[0][0].isupper()]
         if not words:
             return None
+        end = tokens[-1][2]
 
         # Names of places and organisations often contain a person's name; skip those.
-        after = plain[tokens[-1][2] :].lstrip(" ,.")
+        after = plain[end:].lstrip(" ,.")
         next_word = re.match(r"[A-Za-z]+", after)
         if next_word and next_word.group(0).upper() in _PLACE_AFTER:
             return None
-        if any(word.upper().rstrip(".") in _PLACE_AFTER for word, _, _ in words[1:]):
-            return None
-
-        before = lowered[max(0, start - 40) : start]
-        strong = bool(_STRONG_CUE.search(before))
-        weak = bool(_WEAK_CUE.search(before))
-        place = bool(_PLACE_BEFORE.search(before))
 
         # A strong cue names whoever follows it, even a name missing from the lists.
-        if strong and not lexicon.is_given(words[0][0]) and words[0][0].upper() in {"I"}:
-            return None
-        if strong:
-            return PiiSpan(PiiKind.NAME, words[0][1], tokens[-1][2], 0.9)
+        if _STRONG_CUE.search(lowered[max(0, start - 40) : start]):
+            if lexicon.is_blocked(words[0][0]):
+                return None
+            return PiiSpan(PiiKind.NAME, words[0][1], end, 0.9)
 
-        # Otherwise the run must start with a known given name, optionally after filler words.
+        # Otherwise the name must start with a known given name, after any filler words.
         first = next((i for i, word in enumerate(words) if lexicon.is_given(word[0])), None)
         if first is None:
+            weak = _WEAK_CUE.search(lowered[max(0, start - 40) : start])
             if weak and len(words) >= 2 and all(lexicon.is_surname(w[0]) for w in words[:2]):
-                return PiiSpan(PiiKind.NAME, words[0][1], words[-1][2], 0.6)
+                return PiiSpan(PiiKind.NAME, words[0][1], end, 0.6)
             return None
         named = words[first:]
-        if first > 0 and place:
-            place = False
+        before = lowered[max(0, named[0][1] - 40) : named[0][1]]
+        if _PLACE_BEFORE.search(before):
+            return None
+        if named[-1][0].upper().rstrip(".") in _PLACE_AFTER:
+            return None
+        weak = bool(_WEAK_CUE.search(before)) or bool(_STRONG_CUE.search(before))
         rest = [word for word in named[1:] if not word[0].endswith(".")]
         known_rest = any(lexicon.is_name_word(word[0]) for word in rest)
-        if place and not weak:
+        if named[0][0].upper() in _PLACE_PREFIXES:
             return None
         if rest and (known_rest or weak):
-            return PiiSpan(PiiKind.NAME, named[0][1], tokens[-1][2], 0.8 if known_rest else 0.6)
-        if not rest and weak and lexicon.is_given(named[0][0]) and first == 0:
+            return PiiSpan(PiiKind.NAME, named[0][1], end, 0.8 if known_rest else 0.6)
+        if rest and not any(lexicon.is_blocked(word[0]) for word in rest):
+            # A given name before an unlisted capitalised word is most often a full name.
+            return PiiSpan(PiiKind.NAME, named[0][1], end, 0.55)
+        if not rest and weak and first == 0:
             # A lone given name right after "thanks," or "soy" is a name; elsewhere too risky.
             return PiiSpan(PiiKind.NAME, named[0][1], named[0][2], 0.55)
         return None
