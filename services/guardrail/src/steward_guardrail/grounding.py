@@ -14,6 +14,10 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(¿¡A-ZÁÉÍÓÚÑ0-9])|\n+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
 _CITATION = re.compile(r"\[\s*\d+(?:\s*[,-]\s*\d+)*\s*\]")
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|cannot|can't|don't|doesn't|didn't|won't|isn't|aren't|wasn't|without"
+    r"|nunca|jamas|tampoco|sin)\b|n't\b"
+)
 _STOPWORDS = frozenset(
     """
     a an the and or but if of to in on at by for with from as is are was were be been being it
@@ -26,6 +30,11 @@ _STOPWORDS = frozenset(
     como cuando donde quien cual mas muy tambien ya no ni hay puede pueden debe deben tiene
     """.split()
 )
+
+
+def negated(text: str) -> bool:
+    """Tell whether a sentence carries an odd number of negations (its polarity is negative)."""
+    return len(_NEGATION.findall(strip_accents(text).lower())) % 2 == 1
 
 
 def split_sentences(text: str) -> list[str]:
@@ -91,6 +100,8 @@ class GroundingChecker:
         vectors = self._embedder.embed(clean + units)
         similarity = vectors[: len(clean)] @ vectors[len(clean) :].T
         passage_stems = [content_stems(passage) for passage in passages]
+        unit_stems = [content_stems(unit) for unit in units]
+        unit_negated = [negated(unit) for unit in units]
         passage_numbers = set().union(*(numbers_in(passage) for passage in passages))
 
         # The model reads English only, so Spanish leans on word overlap.
@@ -109,6 +120,15 @@ class GroundingChecker:
             missing = tuple(sorted(numbers_in(sentence) - passage_numbers))
             if missing:
                 support *= 0.3
+
+            # The closest passage sentence saying the opposite ("must" vs "do not need to").
+            closest = int(np.argmax([
+                similarity[index, unit] + (len(stems & unit_stems[unit]) / len(stems)
+                                           if stems else 0.0)
+                for unit in range(len(units))
+            ]))
+            if negated(sentence) != unit_negated[closest]:
+                support *= 0.4
             supports.append(SentenceSupport(index, round(support, 4), round(best, 4),
                                             round(overlap, 4), missing))
 

@@ -32,7 +32,7 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
                        "$": "s", "!": "i", "|": "l", "+": "t"})  # fmt: skip
 _LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|+]*[A-Za-z][A-Za-z0-9@$!|+]*")
 _LEET_MARKS = re.compile(r"[0-9@$!|+]")
-_SPACED_LETTERS = re.compile(r"\b(?:[A-Za-z][ .\-_*]){3,}[A-Za-z]\b")
+_SPACED_LETTERS = re.compile(r"(?<!\S)\S(?: +\S(?!\S)){3,}")
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}[\s:]?){8,}")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -102,7 +102,11 @@ def deleet(text: str) -> str:
 
 def join_spaced_letters(text: str) -> str:
     """Join words written letter by letter ("i g n o r e") back into words."""
-    return _SPACED_LETTERS.sub(lambda match: re.sub(r"[ .\-_*]", "", match.group(0)), text)
+    # Single spaces separate letters; wider gaps separate the words.
+    def join(match: re.Match[str]) -> str:
+        return " ".join(word.replace(" ", "") for word in re.split(r" {2,}", match.group(0)))
+
+    return _SPACED_LETTERS.sub(join, text)
 
 
 def _printable_text(raw: bytes) -> str | None:
