@@ -16,14 +16,23 @@ from pathlib import Path
 DEFAULT_CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus"
 
 PARAPHRASES_EN = [
-    (r"\bYou must\b", "You need to"), (r"\bmust\b", "have to"), (r"\bobtain\b", "get"),
-    (r"\bYou can\b", "It is possible to"), (r"\binformation\b", "details"),
-    (r"\bbefore\b", "prior to"), (r"\bhowever\b", "but"), (r"\bpurchase\b", "buy"),
-    (r"\brequired\b", "needed"), (r"\bassistance\b", "help"),
+    (r"\bYou must\b", "You need to"),
+    (r"\bmust\b", "have to"),
+    (r"\bobtain\b", "get"),
+    (r"\bYou can\b", "It is possible to"),
+    (r"\binformation\b", "details"),
+    (r"\bbefore\b", "prior to"),
+    (r"\bhowever\b", "but"),
+    (r"\bpurchase\b", "buy"),
+    (r"\brequired\b", "needed"),
+    (r"\bassistance\b", "help"),
 ]
 PARAPHRASES_ES = [
-    (r"\bdebe\b", "tiene que"), (r"\bpuede\b", "es posible"), (r"\bobtener\b", "conseguir"),
-    (r"\binformación\b", "datos"), (r"\bantes de\b", "previo a"),
+    (r"\bdebe\b", "tiene que"),
+    (r"\bpuede\b", "es posible"),
+    (r"\bobtener\b", "conseguir"),
+    (r"\binformación\b", "datos"),
+    (r"\bantes de\b", "previo a"),
 ]
 FABRICATED_EN = [
     "You can get an automatic 12-month extension by calling the department.",
@@ -44,10 +53,19 @@ FABRICATED_ES = [
     "Los negocios pequeños no pagan impuestos durante sus primeros tres años.",
     "La solicitud cuesta $350 y no se devuelve.",
 ]
-NEGATIONS_EN = [(r"\bmust\b", "do not need to"), (r"\bcan\b", "cannot"), (r"\bis\b", "is not"),
-                (r"\bare\b", "are not"), (r"\bwill\b", "will not")]
-NEGATIONS_ES = [(r"\bdebe\b", "no debe"), (r"\bpuede\b", "no puede"), (r"\bes\b", "no es"),
-                (r"\bson\b", "no son")]
+NEGATIONS_EN = [
+    (r"\bmust\b", "do not need to"),
+    (r"\bcan\b", "cannot"),
+    (r"\bis\b", "is not"),
+    (r"\bare\b", "are not"),
+    (r"\bwill\b", "will not"),
+]
+NEGATIONS_ES = [
+    (r"\bdebe\b", "no debe"),
+    (r"\bpuede\b", "no puede"),
+    (r"\bes\b", "no es"),
+    (r"\bson\b", "no son"),
+]
 
 
 def paragraphs(path: Path) -> tuple[str, list[str]]:
@@ -79,8 +97,9 @@ def paraphrase(sentence: str, language: str, rng: random.Random) -> str:
     return re.sub(r"\s*\([^)]*\)", "", sentence)
 
 
-def unfaithful(kind: str, chosen: list[str], other: list[str], language: str,
-               rng: random.Random) -> str | None:
+def unfaithful(
+    kind: str, chosen: list[str], other: list[str], language: str, rng: random.Random
+) -> str | None:
     """Build one unfaithful answer of a kind, or None when the passage does not allow it."""
     if kind == "number":
         for index, sentence in enumerate(chosen):
@@ -132,18 +151,36 @@ def main() -> None:
                 distractors = [rng.choice(loaded[source][1]) for source in sources]
                 passages = [block, *distractors]
                 faithful = " ".join(paraphrase(s, language, rng) for s in chosen) + " [1]"
-                records.append({"lang": language, "doc": name, "faithful": True,
-                                "kind": "faithful", "answer": faithful, "passages": passages})
+                records.append(
+                    {
+                        "lang": language,
+                        "doc": name,
+                        "faithful": True,
+                        "kind": "faithful",
+                        "answer": faithful,
+                        "passages": passages,
+                    }
+                )
                 # The unrelated answer must come from a document none of the passages is from.
-                far = [n for n in loaded if n not in {name, *sources}
-                       and loaded[n][0] == language and loaded[n][1]]
+                far = [
+                    n
+                    for n in loaded
+                    if n not in {name, *sources} and loaded[n][0] == language and loaded[n][1]
+                ]
                 other = sentences(rng.choice(loaded[rng.choice(far)][1]))
                 for kind in rng.sample(kinds, k=len(kinds)):
                     answer = unfaithful(kind, chosen, other, language, rng)
                     if answer:
-                        records.append({"lang": language, "doc": name, "faithful": False,
-                                        "kind": kind, "answer": answer + " [1]",
-                                        "passages": passages})
+                        records.append(
+                            {
+                                "lang": language,
+                                "doc": name,
+                                "faithful": False,
+                                "kind": kind,
+                                "answer": answer + " [1]",
+                                "passages": passages,
+                            }
+                        )
                         break
         with (here / f"grounding_{split}.jsonl").open("w", encoding="utf-8") as out:
             for record in records:

@@ -5,6 +5,9 @@ Slots like {SSN} are filled (twice per template) with synthetic, format-valid va
 that must not be redacted. The two splits share no template and no name or street.
 """
 
+# Each prompt stays on one line so the set reads as a list of messages.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import json
@@ -179,39 +182,129 @@ LOOKALIKE_TEST = [
 ]
 
 DEV_NAMES = [
-    "Maria Gonzalez", "James Whitaker", "Linda Okafor", "Robert Chen", "Patricia Morales",
-    "Michael O'Brien", "Jennifer Nguyen", "David Kowalski", "Susan Patel", "Carlos Mendoza",
-    "Karen Johansson", "Daniel Rivera", "Nancy Fitzgerald", "Thomas Abernathy", "Lisa Romero",
-    "Kevin Tran", "Angela Castillo", "Brian McAllister", "Rosa Delgado", "Steven Park",
-    "Emily Sanchez", "Joseph Harrington", "Sandra Vasquez", "Anthony Russo", "Michelle Dubois",
+    "Maria Gonzalez",
+    "James Whitaker",
+    "Linda Okafor",
+    "Robert Chen",
+    "Patricia Morales",
+    "Michael O'Brien",
+    "Jennifer Nguyen",
+    "David Kowalski",
+    "Susan Patel",
+    "Carlos Mendoza",
+    "Karen Johansson",
+    "Daniel Rivera",
+    "Nancy Fitzgerald",
+    "Thomas Abernathy",
+    "Lisa Romero",
+    "Kevin Tran",
+    "Angela Castillo",
+    "Brian McAllister",
+    "Rosa Delgado",
+    "Steven Park",
+    "Emily Sanchez",
+    "Joseph Harrington",
+    "Sandra Vasquez",
+    "Anthony Russo",
+    "Michelle Dubois",
 ]
 DEV_NAMES_ES = [
-    "José Luis Hernández", "María del Carmen Ortiz", "Juan Pablo Ramírez", "Ana Sofía Jiménez",
-    "Guadalupe Torres", "Francisco Javier Ruiz", "Lucía Fernández", "Miguel Ángel Navarro",
-    "Verónica Salazar", "Alejandro Domínguez", "Carmen Aguilar", "Rafael Gutiérrez",
+    "José Luis Hernández",
+    "María del Carmen Ortiz",
+    "Juan Pablo Ramírez",
+    "Ana Sofía Jiménez",
+    "Guadalupe Torres",
+    "Francisco Javier Ruiz",
+    "Lucía Fernández",
+    "Miguel Ángel Navarro",
+    "Verónica Salazar",
+    "Alejandro Domínguez",
+    "Carmen Aguilar",
+    "Rafael Gutiérrez",
 ]
 TEST_NAMES = [
-    "Elizabeth Warrick", "William Osei", "Barbara Lindqvist", "Richard Yamamoto", "Jessica Flores",
-    "Christopher Doyle", "Sarah Mahmoud", "Matthew Brennan", "Laura Estrada", "Andrew Kaminski",
-    "Rebecca Thornton", "Jason Alvarez", "Stephanie Novak", "Eric Whitfield", "Amanda Cruz",
-    "Gregory Stein", "Melissa Ibarra", "Ryan Gallagher", "Diana Pham", "Justin Moreau",
-    "Victoria Haines", "Samuel Acosta", "Heather Lindgren", "Raymond Dorsey", "Priya Raman",
+    "Elizabeth Warrick",
+    "William Osei",
+    "Barbara Lindqvist",
+    "Richard Yamamoto",
+    "Jessica Flores",
+    "Christopher Doyle",
+    "Sarah Mahmoud",
+    "Matthew Brennan",
+    "Laura Estrada",
+    "Andrew Kaminski",
+    "Rebecca Thornton",
+    "Jason Alvarez",
+    "Stephanie Novak",
+    "Eric Whitfield",
+    "Amanda Cruz",
+    "Gregory Stein",
+    "Melissa Ibarra",
+    "Ryan Gallagher",
+    "Diana Pham",
+    "Justin Moreau",
+    "Victoria Haines",
+    "Samuel Acosta",
+    "Heather Lindgren",
+    "Raymond Dorsey",
+    "Priya Raman",
 ]
 TEST_NAMES_ES = [
-    "Jorge Alberto Medina", "Rosa María Cabrera", "Luis Enrique Vargas", "Ana Lucía Paredes",
-    "Fernando Ochoa", "Isabel Contreras", "Ricardo Espinoza", "Teresa Villanueva",
-    "Héctor Manuel Soto", "Gabriela Robles", "Óscar Fuentes", "Adriana Maldonado",
+    "Jorge Alberto Medina",
+    "Rosa María Cabrera",
+    "Luis Enrique Vargas",
+    "Ana Lucía Paredes",
+    "Fernando Ochoa",
+    "Isabel Contreras",
+    "Ricardo Espinoza",
+    "Teresa Villanueva",
+    "Héctor Manuel Soto",
+    "Gabriela Robles",
+    "Óscar Fuentes",
+    "Adriana Maldonado",
 ]
-DEV_STREETS = [("Oak", "Street"), ("Maple", "Ave"), ("Riverside", "Drive"), ("Cedar Hill", "Road"),
-               ("Pecan", "Ln"), ("Old Mill", "Rd"), ("5th", "St"), ("Sunset", "Blvd"),
-               ("Magnolia", "Court"), ("Bluebonnet", "Way"), ("Lakeview", "Terrace"), ("Elm", "St.")]
-TEST_STREETS = [("Walnut", "Street"), ("Willow Creek", "Dr"), ("Hickory", "Lane"), ("2nd", "Ave"),
-                ("Prairie View", "Rd"), ("Mesquite", "Trail"), ("Harbor", "Blvd."), ("Aspen", "Ct"),
-                ("Juniper", "Way"), ("Granite", "Pkwy"), ("Sycamore", "Place"), ("Birch", "Road")]
-DEV_CITIES = [("Austin", "TX", "787"), ("Dallas", "TX", "752"), ("Phoenix", "AZ", "850"),
-              ("Albuquerque", "NM", "871"), ("Houston", "TX", "770")]
-TEST_CITIES = [("El Paso", "TX", "799"), ("Tucson", "AZ", "857"), ("Sacramento", "CA", "958"),
-               ("Las Cruces", "NM", "880"), ("San Antonio", "TX", "782")]
+DEV_STREETS = [
+    ("Oak", "Street"),
+    ("Maple", "Ave"),
+    ("Riverside", "Drive"),
+    ("Cedar Hill", "Road"),
+    ("Pecan", "Ln"),
+    ("Old Mill", "Rd"),
+    ("5th", "St"),
+    ("Sunset", "Blvd"),
+    ("Magnolia", "Court"),
+    ("Bluebonnet", "Way"),
+    ("Lakeview", "Terrace"),
+    ("Elm", "St."),
+]
+TEST_STREETS = [
+    ("Walnut", "Street"),
+    ("Willow Creek", "Dr"),
+    ("Hickory", "Lane"),
+    ("2nd", "Ave"),
+    ("Prairie View", "Rd"),
+    ("Mesquite", "Trail"),
+    ("Harbor", "Blvd."),
+    ("Aspen", "Ct"),
+    ("Juniper", "Way"),
+    ("Granite", "Pkwy"),
+    ("Sycamore", "Place"),
+    ("Birch", "Road"),
+]
+DEV_CITIES = [
+    ("Austin", "TX", "787"),
+    ("Dallas", "TX", "752"),
+    ("Phoenix", "AZ", "850"),
+    ("Albuquerque", "NM", "871"),
+    ("Houston", "TX", "770"),
+]
+TEST_CITIES = [
+    ("El Paso", "TX", "799"),
+    ("Tucson", "AZ", "857"),
+    ("Sacramento", "CA", "958"),
+    ("Las Cruces", "NM", "880"),
+    ("San Antonio", "TX", "782"),
+]
 DEV_CALLES = ["Calle Luna", "Calle San Francisco", "Avenida Ponce de León", "Calle Sol"]
 TEST_CALLES = ["Calle Loíza", "Avenida Juan Ponce", "Calle Cristo", "Camino Real"]
 
@@ -258,20 +351,40 @@ def values(kind: str, rng: random.Random, split: str, spanish: bool) -> str:
         area, exchange, line = rng.randint(201, 989), rng.randint(200, 999), rng.randint(0, 9999)
         if spanish and rng.random() < 0.25:
             return f"+52 55 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
-        return rng.choice([
-            f"({area}) {exchange}-{line:04d}", f"{area}-{exchange}-{line:04d}",
-            f"{area}.{exchange}.{line:04d}", f"+1 {area} {exchange} {line:04d}",
-            f"1-{area}-{exchange}-{line:04d}",
-        ])
+        return rng.choice(
+            [
+                f"({area}) {exchange}-{line:04d}",
+                f"{area}-{exchange}-{line:04d}",
+                f"{area}.{exchange}.{line:04d}",
+                f"+1 {area} {exchange} {line:04d}",
+                f"1-{area}-{exchange}-{line:04d}",
+            ]
+        )
     if kind == "EMAIL":
-        user = rng.choice(["mgonz", "j.whit", "rosa.d", "taxes.family", "kp2025", "luz_m",
-                           "carlos.r88", "owner", "ana.s", "bnguyen"])
+        user = rng.choice(
+            [
+                "mgonz",
+                "j.whit",
+                "rosa.d",
+                "taxes.family",
+                "kp2025",
+                "luz_m",
+                "carlos.r88",
+                "owner",
+                "ana.s",
+                "bnguyen",
+            ]
+        )
         return f"{user}{rng.randint(1, 99)}@{rng.choice(['example.com', 'mail.example.org', 'correo.example.net'])}"
     if kind == "CARD":
         kind_roll = rng.random()
-        number = (luhn_complete("4", 16, rng) if kind_roll < 0.5 else
-                  luhn_complete(rng.choice(["51", "53", "55"]), 16, rng) if kind_roll < 0.8 else
-                  luhn_complete(rng.choice(["34", "37"]), 15, rng))
+        number = (
+            luhn_complete("4", 16, rng)
+            if kind_roll < 0.5
+            else luhn_complete(rng.choice(["51", "53", "55"]), 16, rng)
+            if kind_roll < 0.8
+            else luhn_complete(rng.choice(["34", "37"]), 15, rng)
+        )
         separator = rng.choice([" ", "-", ""])
         if len(number) == 15:
             return separator.join([number[:4], number[4:10], number[10:]])
@@ -285,19 +398,55 @@ def values(kind: str, rng: random.Random, split: str, spanish: bool) -> str:
         return rng.choice([str(rng.randint(1, 9)) + digits, rng.choice("ACEGXN") + digits])
     if kind == "DL":
         digits = "".join(str(rng.randint(0, 9)) for _ in range(12))
-        return rng.choice([f"{rng.choice('ABDFMS')}{digits[:7]}", digits[:8],
-                           f"{rng.choice('SWK')}{digits[:3]}-{digits[3:7]}-{digits[7:11]}"])
+        return rng.choice(
+            [
+                f"{rng.choice('ABDFMS')}{digits[:7]}",
+                digits[:8],
+                f"{rng.choice('SWK')}{digits[:3]}-{digits[3:7]}-{digits[7:11]}",
+            ]
+        )
     if kind == "DOB":
         year, month, day = rng.randint(1940, 2015), rng.randint(1, 12), rng.randint(1, 28)
-        months_en = ["January", "February", "March", "April", "May", "June", "July", "August",
-                     "September", "October", "November", "December"]
-        months_es = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-                     "septiembre", "octubre", "noviembre", "diciembre"]
+        months_en = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ]
+        months_es = [
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ]
         if spanish:
-            return rng.choice([f"{day} de {months_es[month - 1]} de {year}",
-                               f"{day:02d}/{month:02d}/{year}"])
-        return rng.choice([f"{month:02d}/{day:02d}/{year}", f"{months_en[month - 1]} {day}, {year}",
-                           f"{year}-{month:02d}-{day:02d}", f"{month}/{day}/{year}"])
+            return rng.choice(
+                [f"{day} de {months_es[month - 1]} de {year}", f"{day:02d}/{month:02d}/{year}"]
+            )
+        return rng.choice(
+            [
+                f"{month:02d}/{day:02d}/{year}",
+                f"{months_en[month - 1]} {day}, {year}",
+                f"{year}-{month:02d}-{day:02d}",
+                f"{month}/{day}/{year}",
+            ]
+        )
     if kind == "ADDRESS":
         streets = DEV_STREETS if split == "dev" else TEST_STREETS
         cities = DEV_CITIES if split == "dev" else TEST_CITIES
@@ -306,18 +455,34 @@ def values(kind: str, rng: random.Random, split: str, spanish: bool) -> str:
             calle = rng.choice(DEV_CALLES if split == "dev" else TEST_CALLES)
             return f"{calle} {rng.randint(1, 999)}, San Juan, PR 009{rng.randint(10, 99)}"
         name, suffix = rng.choice(streets)
-        unit = rng.choice(["", "", f", Apt {rng.randint(1, 40)}{rng.choice('ABC')}",
-                           f" Unit {rng.randint(1, 300)}", f", Suite {rng.randint(100, 900)}"])
-        tail = rng.choice([f", {city}, {state} {zip3}{rng.randint(10, 99)}",
-                           f", {city}, {state}", f", {city} {state} {zip3}{rng.randint(10, 99)}", ""])
+        unit = rng.choice(
+            [
+                "",
+                "",
+                f", Apt {rng.randint(1, 40)}{rng.choice('ABC')}",
+                f" Unit {rng.randint(1, 300)}",
+                f", Suite {rng.randint(100, 900)}",
+            ]
+        )
+        tail = rng.choice(
+            [
+                f", {city}, {state} {zip3}{rng.randint(10, 99)}",
+                f", {city}, {state}",
+                f", {city} {state} {zip3}{rng.randint(10, 99)}",
+                "",
+            ]
+        )
         return f"{rng.randint(10, 9999)} {name} {suffix}{unit}{tail}"
     raise ValueError(f"unknown slot {kind!r}")
 
 
 def compose(templates: list[str], split: str, spanish: bool, rng: random.Random) -> list[dict]:
     """Fill every template once and record gold spans and look-alike spans."""
-    names = (DEV_NAMES_ES if spanish else DEV_NAMES) if split == "dev" else (
-        TEST_NAMES_ES if spanish else TEST_NAMES)
+    names = (
+        (DEV_NAMES_ES if spanish else DEV_NAMES)
+        if split == "dev"
+        else (TEST_NAMES_ES if spanish else TEST_NAMES)
+    )
     records = []
     for number, template in enumerate(templates):
         text, spans, lookalikes = "", [], []
@@ -325,8 +490,13 @@ def compose(templates: list[str], split: str, spanish: bool, rng: random.Random)
             if piece.startswith("{"):
                 kind = piece[1:-1]
                 value = rng.choice(names) if kind == "NAME" else values(kind, rng, split, spanish)
-                spans.append({"start": len(text), "end": len(text) + len(value),
-                              "kind": "DRIVER_LICENSE" if kind == "DL" else kind})
+                spans.append(
+                    {
+                        "start": len(text),
+                        "end": len(text) + len(value),
+                        "kind": "DRIVER_LICENSE" if kind == "DL" else kind,
+                    }
+                )
                 text += value
             elif piece.startswith("(("):
                 value = piece[2:-2]
@@ -334,9 +504,15 @@ def compose(templates: list[str], split: str, spanish: bool, rng: random.Random)
                 text += value
             else:
                 text += piece
-        records.append({"id": f"{split}-{'es' if spanish else 'en'}-{number:03d}",
-                        "lang": "es" if spanish else "en", "text": text, "spans": spans,
-                        "lookalikes": lookalikes})
+        records.append(
+            {
+                "id": f"{split}-{'es' if spanish else 'en'}-{number:03d}",
+                "lang": "es" if spanish else "en",
+                "text": text,
+                "spans": spans,
+                "lookalikes": lookalikes,
+            }
+        )
     return records
 
 

@@ -39,7 +39,7 @@ class MiniLMEmbedder:
             # LIMITATION: torch's eager dynamic quantization is deprecated; torchao replaces it.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model = torch.ao.quantization.quantize_dynamic(
+                model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                     model, {torch.nn.Linear}, dtype=torch.qint8
                 )
         self._model = model

@@ -66,7 +66,9 @@ class Rate:
         return f"{self.value:.3f} ({self.hits}/{self.total})"
 
 
-def evaluate_pii(records: list[dict[str, Any]], detector: PiiDetector) -> dict[str, dict[str, Rate]]:
+def evaluate_pii(
+    records: list[dict[str, Any]], detector: PiiDetector
+) -> dict[str, dict[str, Rate]]:
     """Return per-language recall by family and the look-alike redaction rate."""
     results: dict[str, dict[str, Rate]] = defaultdict(lambda: defaultdict(Rate))
     for record in records:
@@ -135,8 +137,9 @@ def evaluate_grounding(records: list[dict[str, Any]], checker: Any) -> dict[str,
 
     scores: dict[str, dict[bool, list[float]]] = defaultdict(lambda: {True: [], False: []})
     for record in records:
-        report = checker.assess(split_sentences(record["answer"]), record["passages"],
-                                record["lang"])
+        report = checker.assess(
+            split_sentences(record["answer"]), record["passages"], record["lang"]
+        )
         for language in (record["lang"], "all"):
             scores[language][record["faithful"]].append(report.score)
     return {
@@ -175,12 +178,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"PII [{language}] {figures}")
 
         result = evaluate_injection(
-            read_jsonl(args.data / f"injection_{split}.jsonl"), injection,
+            read_jsonl(args.data / f"injection_{split}.jsonl"),
+            injection,
             policy.injection.threshold,
         )
         for language in sorted(result.detection):
-            print(f"injection [{language}] detection={result.detection[language]}  "
-                  f"false_positive={result.false_positive.get(language, Rate())}")
+            print(
+                f"injection [{language}] detection={result.detection[language]}  "
+                f"false_positive={result.false_positive.get(language, Rate())}"
+            )
         if args.verbose:
             for line in result.misses:
                 print(f"  miss  {line}")
@@ -188,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  alarm {line}")
 
         aurocs = evaluate_grounding(read_jsonl(args.data / f"grounding_{split}.jsonl"), grounding)
-        print("groundedness AUROC " + "  ".join(f"[{k}] {v:.3f}" for k, v in sorted(aurocs.items())))
+        print(
+            "groundedness AUROC " + "  ".join(f"[{k}] {v:.3f}" for k, v in sorted(aurocs.items()))
+        )
     return 0
 
 

@@ -19,16 +19,164 @@ _NEGATION = re.compile(
     r"|nunca|jamas|tampoco|sin)\b|n't\b"
 )
 _STOPWORDS = frozenset(
-    """
-    a an the and or but if of to in on at by for with from as is are was were be been being it
-    its this that these those there their they them you your we our i me my he she his her not
-    no can could may might will would should must do does did have has had so than then also
-    about into over under more most such any all each other some what which who whom when where
-    why how just only very too here up out
-    el la los las un una unos unas y o u pero si de del al a en por para con sin sobre es son
-    fue era ser estar esta este estos estas ese esa eso lo le les se su sus mi mis tu tus que
-    como cuando donde quien cual mas muy tambien ya no ni hay puede pueden debe deben tiene
-    """.split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "their",
+        "they",
+        "them",
+        "you",
+        "your",
+        "we",
+        "our",
+        "i",
+        "me",
+        "my",
+        "he",
+        "she",
+        "his",
+        "her",
+        "not",
+        "no",
+        "can",
+        "could",
+        "may",
+        "might",
+        "will",
+        "would",
+        "should",
+        "must",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "so",
+        "than",
+        "then",
+        "also",
+        "about",
+        "into",
+        "over",
+        "under",
+        "more",
+        "most",
+        "such",
+        "any",
+        "all",
+        "each",
+        "other",
+        "some",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "why",
+        "how",
+        "just",
+        "only",
+        "very",
+        "too",
+        "here",
+        "up",
+        "out",
+        "el",
+        "la",
+        "los",
+        "las",
+        "un",
+        "una",
+        "unos",
+        "unas",
+        "y",
+        "o",
+        "u",
+        "pero",
+        "si",
+        "de",
+        "del",
+        "al",
+        "a",
+        "en",
+        "por",
+        "para",
+        "con",
+        "sin",
+        "sobre",
+        "es",
+        "son",
+        "fue",
+        "era",
+        "ser",
+        "estar",
+        "esta",
+        "este",
+        "estos",
+        "estas",
+        "ese",
+        "esa",
+        "eso",
+        "lo",
+        "le",
+        "les",
+        "se",
+        "su",
+        "sus",
+        "mi",
+        "mis",
+        "tu",
+        "tus",
+        "que",
+        "como",
+        "cuando",
+        "donde",
+        "quien",
+        "cual",
+        "mas",
+        "muy",
+        "tambien",
+        "ya",
+        "no",
+        "ni",
+        "hay",
+        "puede",
+        "pueden",
+        "debe",
+        "deben",
+        "tiene",
+    ]
 )
 
 
@@ -109,9 +257,11 @@ class GroundingChecker:
         supports = []
         for index, sentence in enumerate(clean):
             stems = content_stems(sentence)
-            overlap = max(
-                (len(stems & known) / len(stems) for known in passage_stems), default=0.0
-            ) if stems else 1.0
+            overlap = (
+                max((len(stems & known) / len(stems) for known in passage_stems), default=0.0)
+                if stems
+                else 1.0
+            )
             best = float(np.max(similarity[index]))
             meaning = min(1.0, max(0.0, (best - self._floor) / (self._ceiling - self._floor)))
             support = meaning_weight * meaning + (1.0 - meaning_weight) * overlap
@@ -122,15 +272,22 @@ class GroundingChecker:
                 support *= 0.3
 
             # The closest passage sentence saying the opposite ("must" vs "do not need to").
-            closest = int(np.argmax([
-                similarity[index, unit] + (len(stems & unit_stems[unit]) / len(stems)
-                                           if stems else 0.0)
-                for unit in range(len(units))
-            ]))
+            closest = int(
+                np.argmax(
+                    [
+                        similarity[index, unit]
+                        + (len(stems & unit_stems[unit]) / len(stems) if stems else 0.0)
+                        for unit in range(len(units))
+                    ]
+                )
+            )
             if negated(sentence) != unit_negated[closest]:
                 support *= 0.4
-            supports.append(SentenceSupport(index, round(support, 4), round(best, 4),
-                                            round(overlap, 4), missing))
+            supports.append(
+                SentenceSupport(
+                    index, round(support, 4), round(best, 4), round(overlap, 4), missing
+                )
+            )
 
         values = [item.support for item in supports]
         score = 0.5 * float(np.mean(values)) + 0.5 * min(values)

@@ -12,21 +12,91 @@ from urllib.parse import unquote_plus
 
 # Look-alike letters from other scripts that NFKC leaves alone, mapped to their Latin twin.
 _CONFUSABLES = {
-    # Cyrillic
-    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w",
-    "ӏ": "l", "ү": "y", "һ": "h", "ɡ": "g", "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M",
-    "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "Ѕ": "S", "І": "I",
-    "Ј": "J", "Ԁ": "D", "Ԛ": "Q", "Ԝ": "W",
-    # Greek
-    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
-    "υ": "u", "χ": "x", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K",
-    "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
-    # Armenian, Latin extensions and punctuation look-alikes
-    "օ": "o", "ս": "u", "ց": "g", "ı": "i", "ȷ": "j", "ʟ": "L", "ɪ": "I", "ᴀ": "A", "ᴇ": "E",
-    "‘": "'", "’": "'", "‚": ",", "“": '"', "”": '"', "‐": "-", "‑": "-", "‒": "-", "–": "-",
-    "—": "-", "―": "-", "−": "-",
-}  # fmt: skip
+    "\u0430": "a",  # cyrillic small letter a
+    "\u0432": "b",  # cyrillic small letter ve
+    "\u0435": "e",  # cyrillic small letter ie
+    "\u043a": "k",  # cyrillic small letter ka
+    "\u043c": "m",  # cyrillic small letter em
+    "\u043d": "h",  # cyrillic small letter en
+    "\u043e": "o",  # cyrillic small letter o
+    "\u0440": "p",  # cyrillic small letter er
+    "\u0441": "c",  # cyrillic small letter es
+    "\u0442": "t",  # cyrillic small letter te
+    "\u0443": "y",  # cyrillic small letter u
+    "\u0445": "x",  # cyrillic small letter ha
+    "\u0455": "s",  # cyrillic small letter dze
+    "\u0456": "i",  # cyrillic small letter byelorussian-ukrainian i
+    "\u0458": "j",  # cyrillic small letter je
+    "\u0501": "d",  # cyrillic small letter komi de
+    "\u051b": "q",  # cyrillic small letter qa
+    "\u051d": "w",  # cyrillic small letter we
+    "\u04cf": "l",  # cyrillic small letter palochka
+    "\u04af": "y",  # cyrillic small letter straight u
+    "\u04bb": "h",  # cyrillic small letter shha
+    "\u0261": "g",  # latin small letter script g
+    "\u0410": "A",  # cyrillic capital letter a
+    "\u0412": "B",  # cyrillic capital letter ve
+    "\u0415": "E",  # cyrillic capital letter ie
+    "\u041a": "K",  # cyrillic capital letter ka
+    "\u041c": "M",  # cyrillic capital letter em
+    "\u041d": "H",  # cyrillic capital letter en
+    "\u041e": "O",  # cyrillic capital letter o
+    "\u0420": "P",  # cyrillic capital letter er
+    "\u0421": "C",  # cyrillic capital letter es
+    "\u0422": "T",  # cyrillic capital letter te
+    "\u0425": "X",  # cyrillic capital letter ha
+    "\u0423": "Y",  # cyrillic capital letter u
+    "\u0405": "S",  # cyrillic capital letter dze
+    "\u0406": "I",  # cyrillic capital letter byelorussian-ukrainian i
+    "\u0408": "J",  # cyrillic capital letter je
+    "\u0500": "D",  # cyrillic capital letter komi de
+    "\u051a": "Q",  # cyrillic capital letter qa
+    "\u051c": "W",  # cyrillic capital letter we
+    "\u03b1": "a",  # greek small letter alpha
+    "\u03b2": "b",  # greek small letter beta
+    "\u03b5": "e",  # greek small letter epsilon
+    "\u03b9": "i",  # greek small letter iota
+    "\u03ba": "k",  # greek small letter kappa
+    "\u03bd": "v",  # greek small letter nu
+    "\u03bf": "o",  # greek small letter omicron
+    "\u03c1": "p",  # greek small letter rho
+    "\u03c4": "t",  # greek small letter tau
+    "\u03c5": "u",  # greek small letter upsilon
+    "\u03c7": "x",  # greek small letter chi
+    "\u0391": "A",  # greek capital letter alpha
+    "\u0392": "B",  # greek capital letter beta
+    "\u0395": "E",  # greek capital letter epsilon
+    "\u0396": "Z",  # greek capital letter zeta
+    "\u0397": "H",  # greek capital letter eta
+    "\u0399": "I",  # greek capital letter iota
+    "\u039a": "K",  # greek capital letter kappa
+    "\u039c": "M",  # greek capital letter mu
+    "\u039d": "N",  # greek capital letter nu
+    "\u039f": "O",  # greek capital letter omicron
+    "\u03a1": "P",  # greek capital letter rho
+    "\u03a4": "T",  # greek capital letter tau
+    "\u03a5": "Y",  # greek capital letter upsilon
+    "\u03a7": "X",  # greek capital letter chi
+    "\u0585": "o",  # armenian small letter oh
+    "\u057d": "u",  # armenian small letter seh
+    "\u0581": "g",  # armenian small letter co
+    "\u0131": "i",  # latin small letter dotless i
+    "\u0237": "j",  # latin small letter dotless j
+    "\u029f": "L",  # latin letter small capital l
+    "\u026a": "I",  # latin letter small capital i
+    "\u1d00": "A",  # latin letter small capital a
+    "\u1d07": "E",  # latin letter small capital e
+    "\u2018": "'",  # left single quotation mark
+    "\u2019": "'",  # right single quotation mark
+    "\u201a": ",",  # single low-9 quotation mark
+    "\u2010": "-",  # hyphen
+    "\u2011": "-",  # non-breaking hyphen
+    "\u2012": "-",  # figure dash
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "\u2015": "-",  # horizontal bar
+    "\u2212": "-",  # minus sign
+}
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
                        "$": "s", "!": "i", "|": "l", "+": "t"})  # fmt: skip
@@ -102,6 +172,7 @@ def deleet(text: str) -> str:
 
 def join_spaced_letters(text: str) -> str:
     """Join words written letter by letter ("i g n o r e") back into words."""
+
     # Single spaces separate letters; wider gaps separate the words.
     def join(match: re.Match[str]) -> str:
         return " ".join(word.replace(" ", "") for word in re.split(r" {2,}", match.group(0)))

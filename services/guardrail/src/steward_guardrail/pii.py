@@ -64,7 +64,8 @@ _CONTEXT = {
     "routing": r"routing|aba|rtn|transit number|\bruta\b|numero de transito",
     "account": r"account|acct|a/c|checking|savings|cuenta|cta\.?",
     "passport": r"passport|pasaporte",
-    "license": r"drivers?'?s?'? licen[cs]e|driving licen[cs]e|\bdl\b|\bdln\b|license (?:number|no|#)"
+    "license": r"drivers?'?s?'? licen[cs]e|driving licen[cs]e|\bdl\b|\bdln\b"
+    r"|license (?:number|no|#)"
     r"|licencia(?: de (?:conducir|manejo|manejar))?|licen[cs]e",
     "card": r"card|credit|debit|visa|mastercard|amex|tarjeta",
     "phone": r"phone|call|cell|mobile|\btel\b|telephone|text me|fax|telefono|celular|llam\w*"
@@ -73,15 +74,15 @@ _CONTEXT = {
     "other_date": r"due|deadline|\bby\b|before|after|until|expire\w*|filed|paid|received|sent"
     r"|mailed|issued|vence|vencimiento|limite|antes|despues|hasta|pague|envie|recibi\w*",
 }
-_CONTEXT_RE = re.compile(
-    "|".join(f"(?P<{name}>{pattern})" for name, pattern in _CONTEXT.items())
-)
+_CONTEXT_RE = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _CONTEXT.items()))
 # A period ends a sentence unless it closes an abbreviation such as "no." or "Mr.".
 _SENTENCE_BREAK = re.compile(r"[?!\n;]|(?<!\bno)(?<!\bnr)(?<!\bdr)(?<!\bmr)(?<!\bms)\.\s")
 
 _NUMBER_EDGE_BEFORE = r"(?<![\w$.,/-])"
 _NUMBER_EDGE_AFTER = r"(?![\w%/]|[.,-]\d)"
-_SSN_LIKE = re.compile(_NUMBER_EDGE_BEFORE + r"(\d{3})([- ]?)(\d{2})\2(\d{4})" + _NUMBER_EDGE_AFTER)
+_SSN_LIKE = re.compile(
+    _NUMBER_EDGE_BEFORE + r"(\d{3})([- ]?)(\d{2})\2(\d{4})" + _NUMBER_EDGE_AFTER
+)
 _EIN_LIKE = re.compile(_NUMBER_EDGE_BEFORE + r"(\d{2})-(\d{7})" + _NUMBER_EDGE_AFTER)
 _CARD_LIKE = re.compile(_NUMBER_EDGE_BEFORE + r"(?:\d[ -]?){12,18}\d" + _NUMBER_EDGE_AFTER)
 _DIGITS = re.compile(_NUMBER_EDGE_BEFORE + r"\d(?:[\d-]{4,20})\d" + _NUMBER_EDGE_AFTER)
@@ -122,7 +123,10 @@ _STREET_SUFFIX = (
     r"|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Trail|Trl|Square|Sq|Loop|Alley|Plaza|Row|Pike"
     r"|Crossing|Highway|Hwy|Expressway|Freeway|Path|Run|Point|Pt|Cove|Ridge|Bend"
 )
-_UNIT = r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Bldg|Building|Floor|Fl|Room|Rm|Lot|Space|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)"
+_UNIT = (
+    r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Bldg|Building|Floor|Fl|Room|Rm|Lot|Space|#)\.?"
+    r"\s*#?\s*[A-Za-z0-9-]{1,6}\b)"
+)
 _CITY_STATE_ZIP = (
     rf"(?:,\s*(?:[A-Z][A-Za-z.'-]+\s?){{1,3}}(?:,?\s*(?:{_STATES})\b\.?)?(?:,?\s*\d{{5}}(?:-\d{{4}})?)?"
     rf"|,?\s*(?:{_STATES})\b\.?(?:\s*\d{{5}}(?:-\d{{4}})?)?)?"
@@ -151,7 +155,11 @@ _PO_BOX = re.compile(
     re.IGNORECASE,
 )
 
-_NAME_WORD = r"(?:[A-ZÁÉÍÓÚÑÜ](?:[a-záéíóúñü]+|'[A-Z][a-z]+)(?:[A-Z][a-z]+)?(?:-[A-ZÁÉÍÓÚÑÜ][a-záéíóúñü]+)?)"
+# A capitalised word, allowing "O'Brien", "McDonald" and "García-López".
+_NAME_WORD = (
+    r"(?:[A-ZÁÉÍÓÚÑÜ](?:[a-záéíóúñü]+|'[A-Z][a-z]+)(?:[A-Z][a-z]+)?"
+    r"(?:-[A-ZÁÉÍÓÚÑÜ][a-záéíóúñü]+)?)"
+)
 _NAME_RUN = re.compile(
     rf"{_NAME_WORD}(?:\s+(?:(?:de|del|de la|de los|van|von|da|di|y)\s+)?(?:{_NAME_WORD}|[A-Z]\.))*"
     r"(?:,?\s+(?:Jr|Sr|II|III|IV)\b\.?)?"
@@ -180,16 +188,95 @@ _PLACE_BEFORE = re.compile(
     r"|biblioteca|aeropuerto|in|near|en|cerca de|of|del|de la)\.?\s+)$"
 )
 _PLACE_AFTER = frozenset(
-    """
-    COUNTY STREET ST AVENUE AVE ROAD RD BOULEVARD BLVD DRIVE LANE WAY PARK PARKWAY BRIDGE
-    BUILDING CENTER CENTRE LIBRARY HOSPITAL SCHOOL ELEMENTARY HIGH MIDDLE UNIVERSITY COLLEGE
-    INSTITUTE MEMORIAL HIGHWAY HWY LAKE RIVER CREEK MOUNTAIN AIRPORT STATION SQUARE PLAZA
-    HALL HEIGHTS HILLS BEACH CITY TOWNSHIP VILLAGE FOREST NATIONAL STATE FEDERAL COURTHOUSE
-    TOWER DAM TUNNEL ISLAND BAY VALLEY CANYON REGIONAL COMMUNITY INC LLC CORP CORPORATION
-    COMPANY CO LTD ASSOCIATES CONSTRUCTION LANDSCAPING SERVICES BAKERY RESTAURANT FOUNDATION
-    ACT LAW PROGRAM FUND TRUST GROUP PARTNERS ENTERPRISES FARMS MARKET STORE OFFICE BRANCH
-    ANNEX
-    """.split()
+    [
+        "COUNTY",
+        "STREET",
+        "ST",
+        "AVENUE",
+        "AVE",
+        "ROAD",
+        "RD",
+        "BOULEVARD",
+        "BLVD",
+        "DRIVE",
+        "LANE",
+        "WAY",
+        "PARK",
+        "PARKWAY",
+        "BRIDGE",
+        "BUILDING",
+        "CENTER",
+        "CENTRE",
+        "LIBRARY",
+        "HOSPITAL",
+        "SCHOOL",
+        "ELEMENTARY",
+        "HIGH",
+        "MIDDLE",
+        "UNIVERSITY",
+        "COLLEGE",
+        "INSTITUTE",
+        "MEMORIAL",
+        "HIGHWAY",
+        "HWY",
+        "LAKE",
+        "RIVER",
+        "CREEK",
+        "MOUNTAIN",
+        "AIRPORT",
+        "STATION",
+        "SQUARE",
+        "PLAZA",
+        "HALL",
+        "HEIGHTS",
+        "HILLS",
+        "BEACH",
+        "CITY",
+        "TOWNSHIP",
+        "VILLAGE",
+        "FOREST",
+        "NATIONAL",
+        "STATE",
+        "FEDERAL",
+        "COURTHOUSE",
+        "TOWER",
+        "DAM",
+        "TUNNEL",
+        "ISLAND",
+        "BAY",
+        "VALLEY",
+        "CANYON",
+        "REGIONAL",
+        "COMMUNITY",
+        "INC",
+        "LLC",
+        "CORP",
+        "CORPORATION",
+        "COMPANY",
+        "CO",
+        "LTD",
+        "ASSOCIATES",
+        "CONSTRUCTION",
+        "LANDSCAPING",
+        "SERVICES",
+        "BAKERY",
+        "RESTAURANT",
+        "FOUNDATION",
+        "ACT",
+        "LAW",
+        "PROGRAM",
+        "FUND",
+        "TRUST",
+        "GROUP",
+        "PARTNERS",
+        "ENTERPRISES",
+        "FARMS",
+        "MARKET",
+        "STORE",
+        "OFFICE",
+        "BRANCH",
+        "ANNEX",
+    ]
 )
 
 # Given names that also open place names ("Santa Clara", "San Juan").
@@ -227,9 +314,7 @@ def aba_valid(digits: str) -> bool:
 def ssn_valid(digits: str) -> bool:
     """Check the SSA's structural rules for a Social Security number."""
     area, group, serial = digits[:3], digits[3:5], digits[5:]
-    return (
-        area not in {"000", "666"} and area[0] != "9" and group != "00" and serial != "0000"
-    )
+    return area not in {"000", "666"} and area[0] != "9" and group != "00" and serial != "0000"
 
 
 def itin_valid(digits: str) -> bool:
@@ -427,8 +512,12 @@ class PiiDetector:
         # Otherwise the name must start with a known given name, after any filler words.
         first = next((i for i, word in enumerate(words) if lexicon.is_given(word[0])), None)
         if first is None:
-            weak = _WEAK_CUE.search(lowered[max(0, start - 40) : start])
-            if weak and len(words) >= 2 and all(lexicon.is_surname(w[0]) for w in words[:2]):
+            surname_cue = _WEAK_CUE.search(lowered[max(0, start - 40) : start])
+            if (
+                surname_cue
+                and len(words) >= 2
+                and all(lexicon.is_surname(w[0]) for w in words[:2])
+            ):
                 return PiiSpan(PiiKind.NAME, words[0][1], end, 0.6)
             return None
         named = words[first:]
@@ -437,17 +526,17 @@ class PiiDetector:
             return None
         if named[-1][0].upper().rstrip(".") in _PLACE_AFTER:
             return None
-        weak = bool(_WEAK_CUE.search(before)) or bool(_STRONG_CUE.search(before))
+        cued = bool(_WEAK_CUE.search(before)) or bool(_STRONG_CUE.search(before))
         rest = [word for word in named[1:] if not word[0].endswith(".")]
         known_rest = any(lexicon.is_name_word(word[0]) for word in rest)
         if named[0][0].upper() in _PLACE_PREFIXES:
             return None
-        if rest and (known_rest or weak):
+        if rest and (known_rest or cued):
             return PiiSpan(PiiKind.NAME, named[0][1], end, 0.8 if known_rest else 0.6)
         if rest and not any(lexicon.is_blocked(word[0]) for word in rest):
             # A given name before an unlisted capitalised word is most often a full name.
             return PiiSpan(PiiKind.NAME, named[0][1], end, 0.55)
-        if not rest and weak and first == 0:
+        if not rest and cued and first == 0:
             # A lone given name right after "thanks," or "soy" is a name; elsewhere too risky.
             return PiiSpan(PiiKind.NAME, named[0][1], named[0][2], 0.55)
         return None

@@ -17,14 +17,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from steward_guardrail.errors import SealError
 from steward_guardrail.pii import PiiKind, PiiSpan
 
-_TOKEN_VERSION = "v1"
+_SEALED_FORMAT = "v1"
 _NONCE_BYTES = 12
 
 
 def parse_key(encoded: str) -> bytes:
     """Decode a base64 (standard or URL-safe) AES-256 key, checking its length."""
     try:
-        key = base64.urlsafe_b64decode(encoded.replace("+", "-").replace("/", "_").strip())
+        standard = encoded.strip().replace("-", "+").replace("_", "/")
+        key = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
     except (binascii.Error, ValueError) as error:
         raise SealError("PII key is not valid base64; expected 32 bytes encoded") from error
     if len(key) != 32:
@@ -49,16 +50,20 @@ class OriginalsCipher:
         associated = f"{conversation_id}\x1f{placeholder}".encode()
         sealed = self._aead.encrypt(nonce, value.encode(), associated)
         body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
-        return f"{_TOKEN_VERSION}.{self.key_id}.{body}"
+        return f"{_SEALED_FORMAT}.{self.key_id}.{body}"
 
     def open(self, token: str, conversation_id: str, placeholder: str) -> str:
         """Decrypt a token made by `seal` for the same conversation and placeholder."""
         # Split out the version, key id, nonce and encrypted data.
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != _TOKEN_VERSION:
-            raise SealError(f"Unknown sealed token format: expected '{_TOKEN_VERSION}.<key>.<data>'")
+        if len(parts) != 3 or parts[0] != _SEALED_FORMAT:
+            raise SealError(
+                f"Unknown sealed token format: expected '{_SEALED_FORMAT}.<key>.<data>'"
+            )
         if parts[1] != self.key_id:
-            raise SealError(f"Sealed token uses key {parts[1]!r}; this cipher holds {self.key_id!r}")
+            raise SealError(
+                f"Sealed token uses key {parts[1]!r}; this cipher holds {self.key_id!r}"
+            )
         raw = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
         nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
 

@@ -55,8 +55,9 @@ class ScopeClassifier:
         self._owners = [index for index, topic in enumerate(policy.topics) for _ in topic.phrases]
         self._phrases: Vectors = embedder.embed(phrases)
         self._keywords = [
-            re.compile(r"\b(?:" + "|".join(re.escape(canonicalize(k)) for k in topic.keywords)
-                       + r")\b")
+            re.compile(
+                r"\b(?:" + "|".join(re.escape(canonicalize(k)) for k in topic.keywords) + r")\b"
+            )
             if topic.keywords
             else None
             for topic in policy.topics

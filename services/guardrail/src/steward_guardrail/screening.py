@@ -151,8 +151,11 @@ class Guardrail:
         redaction = run.check("pii", lambda: self._redact(text, conversation_id, policy))
         if redaction is not None:
             run.findings.extend(
-                Finding(kind=f"pii.{span.kind.value.lower()}", score=span.score,
-                        span=(span.start, span.end))
+                Finding(
+                    kind=f"pii.{span.kind.value.lower()}",
+                    score=span.score,
+                    span=(span.start, span.end),
+                )
                 for span in redaction.spans
             )
 
@@ -175,23 +178,32 @@ class Guardrail:
         injection_score = assessment.score if assessment is not None else 0.0
         is_attack = injection_score >= policy.injection.threshold
         if assessment is not None and (is_attack or assessment.score >= 0.3):
-            run.findings.append(Finding(kind="injection", score=injection_score,
-                                        detail=",".join(assessment.categories) or "semantic"))
+            run.findings.append(
+                Finding(
+                    kind="injection",
+                    score=injection_score,
+                    detail=",".join(assessment.categories) or "semantic",
+                )
+            )
         if blocked:
             run.findings.append(Finding(kind="blocked_term", score=1.0, detail=blocked))
         if human:
             run.findings.append(Finding(kind="human_request", score=1.0))
         if scope is not None and not scope.in_scope:
-            run.findings.append(Finding(kind="off_scope", score=1.0 - scope.score,
-                                        detail=scope.topic or ""))
+            run.findings.append(
+                Finding(kind="off_scope", score=1.0 - scope.score, detail=scope.topic or "")
+            )
         messages = policy.messages
         if run.failed:
             verdict, reason = "review", "A check could not run, so a person will look at this."
             reply = messages.human_handoff.text(language)
         elif is_attack:
-            verdict, reason = policy.input_routing.injection, (
-                "The message tries to change the assistant's instructions or reach data it "
-                "must not share."
+            verdict, reason = (
+                policy.input_routing.injection,
+                (
+                    "The message tries to change the assistant's instructions or reach data it "
+                    "must not share."
+                ),
             )
             reply = messages.injection.text(language)
         elif blocked:
@@ -210,12 +222,20 @@ class Guardrail:
 
         redacted = redaction.text if redaction is not None else _WITHHELD
         sealed = (
-            [SealedValue(placeholder=item.placeholder, kind=item.kind.value, token=item.token)
-             for item in redaction.sealed]
-            if redaction is not None else []
+            [
+                SealedValue(placeholder=item.placeholder, kind=item.kind.value, token=item.token)
+                for item in redaction.sealed
+            ]
+            if redaction is not None
+            else []
         )
-        _log.info("guardrail.input_checked", conversation_id=conversation_id, verdict=verdict,
-                  findings=len(run.findings), policy_version=policy.version)
+        _log.info(
+            "guardrail.input_checked",
+            conversation_id=conversation_id,
+            verdict=verdict,
+            findings=len(run.findings),
+            policy_version=policy.version,
+        )
         return InputVerdict(
             verdict=verdict,
             reason=reason,
@@ -255,10 +275,19 @@ class Guardrail:
         # The model's own "not in the documents" becomes an honest no-answer.
         no_answer = run.check("no_answer", lambda: _is_no_answer(answer))
         if no_answer and not run.failed:
-            text = (f"{messages.no_answer.text(language)} {messages.contact_route.text(language)}"
-                    f"\n\n{notice}")
-            return self._output(policy, "decline", "The documents do not answer this question.",
-                                run.findings, 0.0, text, language)
+            text = (
+                f"{messages.no_answer.text(language)} {messages.contact_route.text(language)}"
+                f"\n\n{notice}"
+            )
+            return self._output(
+                policy,
+                "decline",
+                "The documents do not answer this question.",
+                run.findings,
+                0.0,
+                text,
+                language,
+            )
 
         # Deterministic checks: blocked terms, citations, links, leaked personal data.
         canonical = canonicalize(answer)
@@ -284,11 +313,14 @@ class Guardrail:
         if report is not None:
             for item in report.sentences:
                 if item.support < policy.grounding.sentence_threshold:
-                    run.findings.append(Finding(
-                        kind="unsupported_sentence", score=round(1.0 - item.support, 4),
-                        detail=f"sentence {item.index + 1}"
-                        + (" (numbers not in passages)" if item.unsupported_numbers else ""),
-                    ))
+                    run.findings.append(
+                        Finding(
+                            kind="unsupported_sentence",
+                            score=round(1.0 - item.support, 4),
+                            detail=f"sentence {item.index + 1}"
+                            + (" (numbers not in passages)" if item.unsupported_numbers else ""),
+                        )
+                    )
 
         # Each finding routes per policy; a decline outranks a review.
         routing = policy.output_routing
@@ -298,29 +330,50 @@ class Guardrail:
         if blocked:
             actions.append((routing.blocked_term, "The draft contains content the policy blocks."))
         if leaks:
-            actions.append((routing.pii_leak, "The draft contains personal data not given by "
-                            "the citizen."))
+            actions.append(
+                (routing.pii_leak, "The draft contains personal data not given by the citizen.")
+            )
         if bad_citations:
-            actions.append((routing.invalid_citation, "The draft cites a passage that was not "
-                            "provided."))
+            actions.append(
+                (routing.invalid_citation, "The draft cites a passage that was not provided.")
+            )
         if unknown_urls:
-            actions.append((routing.unknown_url, "The draft links to an address that is not in "
-                            "the passages."))
+            actions.append(
+                (routing.unknown_url, "The draft links to an address that is not in the passages.")
+            )
         if report is not None and groundedness < policy.grounding.min_score:
-            actions.append((routing.low_groundedness, "The draft is not well supported by the "
-                            "documents."))
+            actions.append(
+                (routing.low_groundedness, "The draft is not well supported by the documents.")
+            )
         declines = [reason for action, reason in actions if action == "decline"]
         reviews = [reason for action, reason in actions if action == "review"]
         if declines:
-            text = (f"{messages.declined.text(language)} {messages.contact_route.text(language)}"
-                    f"\n\n{notice}")
-            return self._output(policy, "decline", " ".join(declines), run.findings,
-                                groundedness, text, language)
+            text = (
+                f"{messages.declined.text(language)} {messages.contact_route.text(language)}"
+                f"\n\n{notice}"
+            )
+            return self._output(
+                policy, "decline", " ".join(declines), run.findings, groundedness, text, language
+            )
         if reviews:
-            return self._output(policy, "review", " ".join(reviews), run.findings,
-                                groundedness, f"{answer.strip()}\n\n{notice}", language)
-        return self._output(policy, "release", "The draft passed every check.", run.findings,
-                            groundedness, f"{answer.strip()}\n\n{notice}", language)
+            return self._output(
+                policy,
+                "review",
+                " ".join(reviews),
+                run.findings,
+                groundedness,
+                f"{answer.strip()}\n\n{notice}",
+                language,
+            )
+        return self._output(
+            policy,
+            "release",
+            "The draft passed every check.",
+            run.findings,
+            groundedness,
+            f"{answer.strip()}\n\n{notice}",
+            language,
+        )
 
     def _output(
         self,
@@ -333,18 +386,25 @@ class Guardrail:
         language: str,
     ) -> OutputVerdict:
         """Assemble an output verdict and log one line about it."""
-        _log.info("guardrail.output_checked", verdict=verdict, findings=len(findings),
-                  groundedness=groundedness, policy_version=policy.version)
-        return OutputVerdict.model_validate({
-            "verdict": verdict,
-            "reason": reason,
-            "findings": findings,
-            "groundedness": min(1.0, max(0.0, groundedness)),
-            "final_text": text,
-            "language": language,
-            "policy_version": policy.version,
-            "policy_sha256": policy.sha256,
-        })
+        _log.info(
+            "guardrail.output_checked",
+            verdict=verdict,
+            findings=len(findings),
+            groundedness=groundedness,
+            policy_version=policy.version,
+        )
+        return OutputVerdict.model_validate(
+            {
+                "verdict": verdict,
+                "reason": reason,
+                "findings": findings,
+                "groundedness": min(1.0, max(0.0, groundedness)),
+                "final_text": text,
+                "language": language,
+                "policy_version": policy.version,
+                "policy_sha256": policy.sha256,
+            }
+        )
 
     def _leaked_pii(
         self, question: str, answer: str, passages: list[str]
@@ -397,7 +457,9 @@ def _normal_url(url: str) -> str:
 
 def _unknown_urls(answer: str, passages: list[str]) -> list[tuple[int, int]]:
     """Return spans of links in the answer that no passage contains."""
-    known = {_normal_url(match.group(0)) for passage in passages for match in _URL.finditer(passage)}
+    known = {
+        _normal_url(match.group(0)) for passage in passages for match in _URL.finditer(passage)
+    }
     return [
         match.span() for match in _URL.finditer(answer) if _normal_url(match.group(0)) not in known
     ]
