@@ -229,14 +229,36 @@ class GroundingReport:
 class GroundingChecker:
     """Scores answer sentences by meaning (embeddings), wording and numbers against passages."""
 
-    def __init__(self, embedder: Embedder, *, floor: float = 0.25, ceiling: float = 0.75) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        floor: float = 0.25,
+        ceiling: float = 0.75,
+        max_units: int = 12,
+    ) -> None:
         self._embedder = embedder
+        self._max_units = max_units
         self._floor = floor
         self._ceiling = ceiling
+
+    def _candidate_units(self, sentences: list[str], units: list[str]) -> list[str]:
+        """Keep the passage sentences sharing most words with the answer, to bound latency."""
+        # LIMITATION: a supporting sentence with no word in common with the answer is dropped.
+        if len(units) <= self._max_units:
+            return units
+        answer_stems = content_stems(" ".join(sentences))
+        ranked = sorted(
+            range(len(units)),
+            key=lambda index: -len(content_stems(units[index]) & answer_stems),
+        )
+        keep = sorted(ranked[: self._max_units])
+        return [units[index] for index in keep]
 
     def assess(self, sentences: list[str], passages: list[str], language: str) -> GroundingReport:
         """Score each sentence, then the answer as a blend of the mean and the weakest one."""
         units = [unit for passage in passages for unit in split_sentences(passage)]
+        units = self._candidate_units(sentences, units)
         if not sentences:
             return GroundingReport(1.0, ())
         if not units:
