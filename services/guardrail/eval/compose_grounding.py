@@ -53,6 +53,33 @@ FABRICATED_ES = [
     "Los negocios pequeños no pagan impuestos durante sus primeros tres años.",
     "La solicitud cuesta $350 y no se devuelve.",
 ]
+SWAPS_EN = [
+    ("federal", "state"),
+    ("state", "federal"),
+    ("before", "after"),
+    ("after", "before"),
+    ("more", "less"),
+    ("less", "more"),
+    ("employer", "employee"),
+    ("monthly", "yearly"),
+    ("increase", "decrease"),
+    ("required", "optional"),
+    ("online", "by mail"),
+    ("first", "last"),
+    ("minimum", "maximum"),
+    ("all", "some"),
+]
+SWAPS_ES = [
+    ("federal", "estatal"),
+    ("estatal", "federal"),
+    ("antes", "después"),
+    ("más", "menos"),
+    ("menos", "más"),
+    ("empleador", "empleado"),
+    ("todos", "algunos"),
+    ("mensual", "anual"),
+    ("primer", "último"),
+]
 NEGATIONS_EN = [
     (r"\bmust\b", "do not need to"),
     (r"\bcan\b", "cannot"),
@@ -116,6 +143,17 @@ def unfaithful(
     if kind == "fabricated":
         pool = FABRICATED_EN if language == "en" else FABRICATED_ES
         return f"{chosen[0]} {rng.choice(pool)}"
+    if kind == "swapped":
+        rules = SWAPS_EN if language == "en" else SWAPS_ES
+        for index, sentence in enumerate(chosen):
+            for old, new in rules:
+                if re.search(rf"\b{old}\b", sentence):
+                    changed = list(chosen)
+                    changed[index] = re.sub(rf"\b{old}\b", new, sentence, count=1)
+                    return " ".join(changed)
+        return None
+    if kind == "mixed":
+        return f"{' '.join(chosen)} {other[0]}" if other else None
     if kind == "negated":
         rules = NEGATIONS_EN if language == "en" else NEGATIONS_ES
         for index, sentence in enumerate(chosen):
@@ -134,7 +172,7 @@ def main() -> None:
     here = Path(__file__).parent
     documents = sorted(corpus.glob("[0-9][0-9][0-9]-*.md"))
     loaded = {path.name: paragraphs(path) for path in documents}
-    kinds = ["number", "unrelated", "fabricated", "negated"]
+    kinds = ["number", "unrelated", "fabricated", "negated", "swapped", "mixed"]
     for split, parity, seed in (("dev", 1, 3), ("test", 0, 7)):
         rng = random.Random(seed)
         records = []
@@ -161,6 +199,17 @@ def main() -> None:
                         "passages": passages,
                     }
                 )
+                # A faithful answer that draws on two of the passages, citing both.
+                second = sentences(distractors[0])[:1]
+                if second:
+                    combined = (
+                        f"{paraphrase(chosen[0], language, rng)} [1] "
+                        f"{paraphrase(second[0], language, rng)} [2]"
+                    )
+                    record = {"lang": language, "doc": name, "faithful": True}
+                    record.update(kind="faithful_two_passages", answer=combined)
+                    records.append({**record, "passages": passages})
+
                 # The unrelated answer must come from a document none of the passages is from.
                 far = [
                     n
@@ -168,20 +217,16 @@ def main() -> None:
                     if n not in {name, *sources} and loaded[n][0] == language and loaded[n][1]
                 ]
                 other = sentences(rng.choice(loaded[rng.choice(far)][1]))
+
+                # Two unfaithful answers of different kinds per passage.
+                made = 0
                 for kind in rng.sample(kinds, k=len(kinds)):
                     answer = unfaithful(kind, chosen, other, language, rng)
-                    if answer:
-                        records.append(
-                            {
-                                "lang": language,
-                                "doc": name,
-                                "faithful": False,
-                                "kind": kind,
-                                "answer": answer + " [1]",
-                                "passages": passages,
-                            }
-                        )
-                        break
+                    if answer and made < 2:
+                        record = {"lang": language, "doc": name, "faithful": False}
+                        record.update(kind=kind, answer=answer + " [1]")
+                        records.append({**record, "passages": passages})
+                        made += 1
         with (here / f"grounding_{split}.jsonl").open("w", encoding="utf-8") as out:
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -10,7 +10,8 @@ import numpy as np
 from steward_guardrail.embedding import Embedder
 from steward_guardrail.normalization import strip_accents
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(¿¡A-ZÁÉÍÓÚÑ0-9])|\n+")
+# Sentences end at end punctuation or a citation ("... [1] Next"), and at line breaks.
+_SENTENCE = re.compile(r"(?<=[.!?\]])\s+(?=[\"'(¿¡A-ZÁÉÍÓÚÑ0-9\[])|\n+")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
 _CITATION = re.compile(r"\[\s*\d+(?:\s*[,-]\s*\d+)*\s*\]")
@@ -256,35 +257,37 @@ class GroundingChecker:
         return [units[index] for index in keep]
 
     def assess(self, sentences: list[str], passages: list[str], language: str) -> GroundingReport:
-        """Score each sentence, then the answer as a blend of the mean and the weakest one."""
+        """Score each claim sentence, then the answer as a blend of the mean and the weakest."""
+        # Only sentences that state something are checked; a lone "[1]" is not a claim.
+        claims = [
+            (index, _CITATION.sub("", sentence).strip())
+            for index, sentence in enumerate(sentences)
+        ]
+        claims = [(index, text) for index, text in claims if content_stems(text)]
+        if not claims:
+            return GroundingReport(0.0, ())
         units = [unit for passage in passages for unit in split_sentences(passage)]
-        units = self._candidate_units(sentences, units)
-        if not sentences:
-            return GroundingReport(1.0, ())
+        units = self._candidate_units([text for _, text in claims], units)
         if not units:
-            empty = tuple(SentenceSupport(i, 0.0, 0.0, 0.0, ()) for i in range(len(sentences)))
+            empty = tuple(SentenceSupport(index, 0.0, 0.0, 0.0, ()) for index, _ in claims)
             return GroundingReport(0.0, empty)
 
         # One embedding batch for answer sentences and passage sentences together.
-        clean = [_CITATION.sub("", sentence) for sentence in sentences]
+        clean = [text for _, text in claims]
         vectors = self._embedder.embed(clean + units)
         similarity = vectors[: len(clean)] @ vectors[len(clean) :].T
         passage_stems = [content_stems(passage) for passage in passages]
+        passage_numbers = set().union(*(numbers_in(passage) for passage in passages))
         unit_stems = [content_stems(unit) for unit in units]
         unit_negated = [negated(unit) for unit in units]
-        passage_numbers = set().union(*(numbers_in(passage) for passage in passages))
 
         # The model reads English only, so Spanish leans on word overlap.
         meaning_weight = 0.55 if language == "en" else 0.2
         supports = []
-        for index, sentence in enumerate(clean):
+        for position, (index, sentence) in enumerate(claims):
             stems = content_stems(sentence)
-            overlap = (
-                max((len(stems & known) / len(stems) for known in passage_stems), default=0.0)
-                if stems
-                else 1.0
-            )
-            best = float(np.max(similarity[index]))
+            overlap = max(len(stems & known) / len(stems) for known in passage_stems)
+            best = float(np.max(similarity[position]))
             meaning = min(1.0, max(0.0, (best - self._floor) / (self._ceiling - self._floor)))
             support = meaning_weight * meaning + (1.0 - meaning_weight) * overlap
 
@@ -297,8 +300,7 @@ class GroundingChecker:
             closest = int(
                 np.argmax(
                     [
-                        similarity[index, unit]
-                        + (len(stems & unit_stems[unit]) / len(stems) if stems else 0.0)
+                        similarity[position, unit] + len(stems & unit_stems[unit]) / len(stems)
                         for unit in range(len(units))
                     ]
                 )
