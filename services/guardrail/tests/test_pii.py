@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from steward_guardrail.pii import (
     PiiDetector,
@@ -114,3 +116,33 @@ def test_fullwidth_and_hidden_characters_map_back_to_original_offsets(
         == "\uff11\uff12\uff13-\uff14\uff15-\uff16\uff17\uff18\uff19"
     )
     assert text[spans[1].start : spans[1].end] == "587\u200b-65-4321"
+
+
+def test_sign_off_names_on_the_next_line(detector: PiiDetector) -> None:
+    assert _found(detector, "Where is my refund?\nThanks,\nMaria") == [("NAME", "Maria")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "### Search for Money From Employers",
+        "- Carolina del Norte\n- Dakota del Sur",
+        "You can claim them as a dependent.\n\nThis credit is worth $500.",
+        "Commandant of the Marine Corps",
+        "Oficina del Departamento de Salud y Servicios Humanos",
+    ],
+)
+def test_headings_and_institutions_are_not_names(detector: PiiDetector, text: str) -> None:
+    assert [kind for kind, _ in _found(detector, text)] == []
+
+
+def test_public_corpus_has_no_names_flagged(detector: PiiDetector) -> None:
+    corpus = Path(__file__).resolve().parents[4] / "shared" / "corpus"
+    if not corpus.is_dir():
+        pytest.skip(f"shared corpus not found at {corpus}")
+    flagged = []
+    for path in sorted(corpus.glob("[0-9]*.md")):
+        body = path.read_text(encoding="utf-8").split("---", 2)[-1]
+        flagged += [(path.name, value) for kind, value in _found(detector, body) if kind == "NAME"]
+
+    assert flagged == []

