@@ -1,6 +1,6 @@
 """Steward guardrail: PII redaction, injection defence, scope and answer checks."""
 
-from steward_guardrail.errors import CheckFailedError, GuardrailError, PolicyError, SealError
+from steward_guardrail.errors import GuardrailError, PolicyError, SealError
 from steward_guardrail.pii import PiiDetector, PiiKind, PiiSpan
 from steward_guardrail.policy import Policy, load_policies, load_policy
 from steward_guardrail.redaction import OriginalsCipher, Redactor, parse_key
@@ -9,7 +9,6 @@ from steward_guardrail.settings import GuardrailSettings
 from steward_guardrail.verdicts import Finding, InputVerdict, OutputVerdict, SealedValue
 
 __all__ = [
-    "CheckFailedError",
     "Finding",
     "Guardrail",
     "GuardrailError",

@@ -11,7 +11,3 @@ class PolicyError(GuardrailError):
 
 class SealError(GuardrailError):
     """A sealed original could not be encrypted or opened."""
-
-
-class CheckFailedError(GuardrailError):
-    """A single check raised; the verdict fails closed."""

@@ -296,6 +296,7 @@ class GroundingChecker:
             if missing:
                 support *= 0.3
 
+            # LIMITATION: swapped terms ("state" for "federal") keep overlap high; NLI would help.
             # The closest passage sentence saying the opposite ("must" vs "do not need to").
             closest = int(
                 np.argmax(

@@ -402,6 +402,7 @@ class InjectionDetector:
         encoded = bool(normalized.decoded) or any(self.pattern_hits(normalized.rot13))
 
         # Layer 2: meaning, for the prompt and any decoded payloads.
+        # LIMITATION: the embedding model reads English only; Spanish attacks rely on patterns.
         vectors = (
             prompt_vector
             if prompt_vector is not None

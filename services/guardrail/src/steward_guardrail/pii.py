@@ -522,6 +522,7 @@ class PiiDetector:
             return PiiSpan(PiiKind.NAME, words[0][1], end, 0.9)
 
         # Otherwise the name must start with a known given name, after any filler words.
+        # LIMITATION: a lone name or an all-capitals name without a cue is not found.
         first = next((i for i, word in enumerate(words) if lexicon.is_given(word[0])), None)
         if first is None:
             window = lowered[max(0, start - 40) : start]
