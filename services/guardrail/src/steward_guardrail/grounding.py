@@ -237,15 +237,19 @@ class GroundingChecker:
         floor: float = 0.25,
         ceiling: float = 0.75,
         max_units: int = 12,
+        max_unit_chars: int = 240,
     ) -> None:
         self._embedder = embedder
         self._max_units = max_units
+        self._max_unit_chars = max_unit_chars
         self._floor = floor
         self._ceiling = ceiling
 
     def _candidate_units(self, sentences: list[str], units: list[str]) -> list[str]:
         """Keep the passage sentences sharing most words with the answer, to bound latency."""
         # LIMITATION: a supporting sentence with no word in common with the answer is dropped.
+        # Very long "sentences" (lists run together) are cut: embedding cost grows with length.
+        units = [unit[: self._max_unit_chars] for unit in units]
         if len(units) <= self._max_units:
             return units
         answer_stems = content_stems(" ".join(sentences))
@@ -274,7 +278,7 @@ class GroundingChecker:
 
         # One embedding batch for answer sentences and passage sentences together.
         clean = [text for _, text in claims]
-        vectors = self._embedder.embed(clean + units)
+        vectors = self._embedder.embed([text[: self._max_unit_chars] for text in clean] + units)
         similarity = vectors[: len(clean)] @ vectors[len(clean) :].T
         passage_stems = [content_stems(passage) for passage in passages]
         passage_numbers = set().union(*(numbers_in(passage) for passage in passages))
