@@ -151,7 +151,10 @@ async def main() -> None:
     parser.add_argument("--paced", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--tracing", choices=["file", "none"], default="file", help="span export while measured"
+        "--tracing",
+        choices=["file", "none"],
+        default="none",
+        help="span export while measured: none measures the runtime's own cost",
     )
     args = parser.parse_args()
 

@@ -66,6 +66,12 @@ class BusSettings(BaseSettings):
 
     otel_exporter: Literal["none", "console", "file", "otlp"] = "file"
     otel_endpoint: str | None = None
+    trace_sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded; a request keeps its first service's choice.",
+    )
     trace_dir: Path = Path(".steward/traces")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"

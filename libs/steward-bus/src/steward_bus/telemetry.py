@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 if TYPE_CHECKING:
     from steward_bus.settings import BusSettings
@@ -41,7 +42,10 @@ def configure_tracing(service_name: str, settings: BusSettings) -> TracerProvide
         exporter = ConsoleSpanExporter(out=out, formatter=_one_line)
     else:
         exporter = ConsoleSpanExporter(formatter=_one_line)
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name}),
+        sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)),
+    )
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     _configured["tracing"] = True
