@@ -9,7 +9,6 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from steward_ledger_proofs import CanonicalJsonError, canonical_digest, canonical_json
 
 _SAFE = 2**53 - 1
@@ -20,8 +19,9 @@ json_values = st.recursive(
     | st.integers(min_value=-_SAFE, max_value=_SAFE)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=6), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=6), children, max_size=5)
+    ),
     max_leaves=25,
 )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from pymerkle import ConsistencyProof, InclusionProof, InmemoryTree, InvalidProof
-
 from steward_ledger_proofs import (
     EMPTY_ROOT,
     MerkleFrontier,
@@ -91,9 +90,7 @@ def test_consistency_proofs_match_the_certificate_transparency_reference() -> No
     assert [n.hex() for n in inclusion_proof(leaves, 0, 8)] == CT_CONSISTENCY[(1, 8)]
 
 
-def test_roots_match_pymerkle_at_every_size(
-    leaves: list[bytes], reference: InmemoryTree
-) -> None:
+def test_roots_match_pymerkle_at_every_size(leaves: list[bytes], reference: InmemoryTree) -> None:
     frontier = MerkleFrontier()
 
     for size in range(1, SIZES + 1):

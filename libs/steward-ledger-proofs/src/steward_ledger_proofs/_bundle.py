@@ -22,7 +22,9 @@ from steward_ledger_proofs._merkle import (
     LEAF_PREFIX,
     NODE_PREFIX,
     MerkleFrontier,
+    consistency_proof,
     event_leaf_hash,
+    frontier_at,
     verify_consistency,
     verify_inclusion,
 )
@@ -70,6 +72,37 @@ class BundleHeader:
             "consistency_proof": [node.hex() for node in self.consistency_proof],
             "selection": self.selection,
         }
+
+    @classmethod
+    def for_range(
+        cls,
+        leaves: Sequence[bytes],
+        start: int,
+        end: int,
+        checkpoints: Sequence[Checkpoint],
+        public_key: bytes,
+        selection: dict[str, Any] | None = None,
+    ) -> BundleHeader:
+        """Return the header of a contiguous range of seqs, with its frontier and proof."""
+        if not checkpoints:
+            raise BundleFormatError("A bundle needs at least one checkpoint, got none")
+        final = max(checkpoints, key=lambda checkpoint: checkpoint.tree_size)
+        if not 0 <= start <= end <= final.tree_size <= len(leaves):
+            raise BundleFormatError(
+                f"Invalid bundle range [{start}, {end}): expected 0 <= start <= end <="
+                f" {final.tree_size} (final checkpoint) <= {len(leaves)} (known leaves)"
+            )
+
+        return cls(
+            kind="range",
+            public_key=public_key,
+            checkpoints=list(checkpoints),
+            start=start,
+            end=end,
+            frontier=frontier_at(leaves, start).hashes,
+            consistency_proof=consistency_proof(leaves, end, final.tree_size),
+            selection=selection or {},
+        )
 
     @classmethod
     def from_json(cls, obj: Any) -> BundleHeader:
@@ -306,7 +339,8 @@ class _BundleCheck:
                 raise _Failure(expected, f"Line for seq {expected} is not an event line")
             seq = int(match[1])
             if seq != expected:
-                raise _Failure(expected, _sequence_break(expected, seq))
+                # A seq seen twice points at the seq itself: one of its two lines is forged.
+                raise _Failure(min(seq, expected), _sequence_break(expected, seq))
             if seq >= end:
                 raise _Failure(seq, f"Bundle holds seq {seq} beyond its declared end {end}")
 
