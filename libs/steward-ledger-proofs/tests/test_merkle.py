@@ -7,6 +7,7 @@ from pymerkle import ConsistencyProof, InclusionProof, InmemoryTree, InvalidProo
 from steward_ledger_proofs import (
     EMPTY_ROOT,
     MerkleFrontier,
+    MerkleTree,
     ProofError,
     consistency_proof,
     frontier_at,
@@ -204,3 +205,27 @@ def _rule_for(index: int, size: int) -> list[int]:
         tree.append_entry(b"x%d" % i)
     rule: list[int] = tree.prove_inclusion(index + 1, size).rule
     return rule
+
+
+def test_cached_tree_gives_the_same_roots_and_proofs_as_pymerkle() -> None:
+    # Large enough that subtrees wider than the cache threshold are kept and reused.
+    entries = [b"big-%d" % i for i in range(1300)]
+    leaves = [leaf_hash(entry) for entry in entries]
+    reference = InmemoryTree()
+    for entry in entries:
+        reference.append_entry(entry)
+    tree = MerkleTree(leaves)
+
+    for size in (1, 256, 257, 700, 1024, 1299, 1300):
+        root = reference.get_root(size)
+        assert tree.root(size) == root
+        assert tree.frontier(size).root() == root
+        for index in (0, size // 3, size - 1):
+            assert (
+                tree.inclusion_proof(index, size)
+                == reference.prove_inclusion(index + 1, size).path[1:]
+            )
+        for old in (1, size // 2, size):
+            proof = tree.consistency_proof(old, size)
+            assert proof == consistency_proof(leaves, old, size)
+            verify_consistency(old, size, reference.get_root(old), root, proof)

@@ -28,6 +28,7 @@ from steward_ledger_proofs._errors import (
 from steward_ledger_proofs._merkle import (
     EMPTY_ROOT,
     MerkleFrontier,
+    MerkleTree,
     consistency_proof,
     event_leaf_hash,
     event_leaf_input,
@@ -62,6 +63,7 @@ __all__ = [
     "CheckpointSigner",
     "LedgerProofError",
     "MerkleFrontier",
+    "MerkleTree",
     "PersonalDataPolicy",
     "ProofError",
     "SealingError",

@@ -22,9 +22,8 @@ from steward_ledger_proofs._merkle import (
     LEAF_PREFIX,
     NODE_PREFIX,
     MerkleFrontier,
-    consistency_proof,
+    MerkleTree,
     event_leaf_hash,
-    frontier_at,
     verify_consistency,
     verify_inclusion,
 )
@@ -76,7 +75,7 @@ class BundleHeader:
     @classmethod
     def for_range(
         cls,
-        leaves: Sequence[bytes],
+        leaves: Sequence[bytes] | MerkleTree,
         start: int,
         end: int,
         checkpoints: Sequence[Checkpoint],
@@ -86,11 +85,12 @@ class BundleHeader:
         """Return the header of a contiguous range of seqs, with its frontier and proof."""
         if not checkpoints:
             raise BundleFormatError("A bundle needs at least one checkpoint, got none")
+        tree = leaves if isinstance(leaves, MerkleTree) else MerkleTree(leaves)
         final = max(checkpoints, key=lambda checkpoint: checkpoint.tree_size)
-        if not 0 <= start <= end <= final.tree_size <= len(leaves):
+        if not 0 <= start <= end <= final.tree_size <= tree.size:
             raise BundleFormatError(
                 f"Invalid bundle range [{start}, {end}): expected 0 <= start <= end <="
-                f" {final.tree_size} (final checkpoint) <= {len(leaves)} (known leaves)"
+                f" {final.tree_size} (final checkpoint) <= {tree.size} (known leaves)"
             )
 
         return cls(
@@ -99,8 +99,8 @@ class BundleHeader:
             checkpoints=list(checkpoints),
             start=start,
             end=end,
-            frontier=frontier_at(leaves, start).hashes,
-            consistency_proof=consistency_proof(leaves, end, final.tree_size),
+            frontier=tree.frontier(start).hashes,
+            consistency_proof=tree.consistency_proof(end, final.tree_size),
             selection=selection or {},
         )
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from steward_ledger_proofs._errors import ProofError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
@@ -118,6 +118,79 @@ def frontier_at(leaves: Sequence[bytes], size: int) -> MerkleFrontier:
 def inclusion_proof(leaves: Sequence[bytes], index: int, tree_size: int) -> list[bytes]:
     """Return the RFC 9162 inclusion path of leaf `index` in the tree of `tree_size` leaves."""
     _check_size(tree_size, len(leaves))
+    return _inclusion_path(index, tree_size, lambda start, end: tree_root(leaves, start, end))
+
+
+def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
+    """Return the RFC 9162 consistency proof between the trees of two sizes."""
+    _check_size(new_size, len(leaves))
+    return _consistency_path(old_size, new_size, lambda start, end: tree_root(leaves, start, end))
+
+
+class MerkleTree:
+    """A fixed run of leaf hashes whose large subtree roots are kept, for many proofs at once."""
+
+    # Subtrees this small are cheaper to rehash than to keep.
+    _CACHED_WIDTH = 256
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        """Wrap leaf hashes in order; the sequence must not change afterwards."""
+        self._leaves = leaves
+        self._roots: dict[tuple[int, int], bytes] = {}
+
+    @property
+    def size(self) -> int:
+        """Number of leaves."""
+        return len(self._leaves)
+
+    def leaf(self, index: int) -> bytes:
+        """Return one leaf hash."""
+        return self._leaves[index]
+
+    def root(self, size: int | None = None) -> bytes:
+        """Return the tree head hash of the first `size` leaves (all of them by default)."""
+        size = self.size if size is None else size
+        _check_size(size, self.size)
+        return self.subtree_root(0, size) if size else EMPTY_ROOT
+
+    def subtree_root(self, start: int, end: int) -> bytes:
+        """Return the Merkle tree hash of leaves[start:end]."""
+        if end - start <= self._CACHED_WIDTH:
+            return tree_root(self._leaves, start, end)
+
+        key = (start, end)
+        cached = self._roots.get(key)
+        if cached is None:
+            split = start + _largest_power_of_two_below(end - start)
+            cached = node_hash(self.subtree_root(start, split), self.subtree_root(split, end))
+            self._roots[key] = cached
+        return cached
+
+    def frontier(self, size: int) -> MerkleFrontier:
+        """Return the frontier of the tree made of the first `size` leaves."""
+        _check_size(size, self.size)
+        hashes, start = [], 0
+        for bit in reversed(range(size.bit_length())):
+            if size >> bit & 1:
+                hashes.append(self.subtree_root(start, start + (1 << bit)))
+                start += 1 << bit
+        return MerkleFrontier(size, hashes)
+
+    def inclusion_proof(self, index: int, tree_size: int) -> list[bytes]:
+        """Return the RFC 9162 inclusion path of a leaf in the tree of `tree_size` leaves."""
+        _check_size(tree_size, self.size)
+        return _inclusion_path(index, tree_size, self.subtree_root)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """Return the RFC 9162 consistency proof between the trees of two sizes."""
+        _check_size(new_size, self.size)
+        return _consistency_path(old_size, new_size, self.subtree_root)
+
+
+def _inclusion_path(
+    index: int, tree_size: int, subtree_root: Callable[[int, int], bytes]
+) -> list[bytes]:
+    """Return PATH(index, D[0:tree_size]) from RFC 9162 section 2.1.3.1, unrolled."""
     if not 0 <= index < tree_size:
         raise ProofError(f"Invalid leaf index: {index}, expected 0 <= index < {tree_size}")
 
@@ -127,19 +200,20 @@ def inclusion_proof(leaves: Sequence[bytes], index: int, tree_size: int) -> list
     while end - start > 1:
         split = start + _largest_power_of_two_below(end - start)
         if index < split:
-            path.append(tree_root(leaves, split, end))
+            path.append(subtree_root(split, end))
             end = split
         else:
-            path.append(tree_root(leaves, start, split))
+            path.append(subtree_root(start, split))
             start = split
 
     path.reverse()
     return path
 
 
-def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
-    """Return the RFC 9162 consistency proof between the trees of two sizes."""
-    _check_size(new_size, len(leaves))
+def _consistency_path(
+    old_size: int, new_size: int, subtree_root: Callable[[int, int], bytes]
+) -> list[bytes]:
+    """Return PROOF(old_size, D[0:new_size]) from RFC 9162 section 2.1.4.1, unrolled."""
     if not 0 <= old_size <= new_size:
         raise ProofError(
             f"Invalid old tree size: {old_size}, expected 0 <= old size <= {new_size}"
@@ -148,22 +222,21 @@ def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> 
     if old_size in (0, new_size):
         return []
 
-    # SUBPROOF(m, D[start:end], complete) from RFC 9162 section 2.1.4.1, unrolled.
     path: list[bytes] = []
     start, end, remaining, complete = 0, new_size, old_size, True
     while remaining != end - start:
         split = _largest_power_of_two_below(end - start)
         if remaining <= split:
-            path.append(tree_root(leaves, start + split, end))
+            path.append(subtree_root(start + split, end))
             end = start + split
         else:
-            path.append(tree_root(leaves, start, start + split))
+            path.append(subtree_root(start, start + split))
             start += split
             remaining -= split
             complete = False
 
     if not complete:
-        path.append(tree_root(leaves, start, end))
+        path.append(subtree_root(start, end))
 
     path.reverse()
     return path
