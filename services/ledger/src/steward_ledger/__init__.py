@@ -10,6 +10,7 @@ from steward_ledger.errors import (
 )
 from steward_ledger.keys import SubjectKeyStore
 from steward_ledger.policies import CheckpointPolicy, RetentionPolicy
+from steward_ledger.retention import prune_expired
 from steward_ledger.store import (
     AppendResult,
     EventPage,
@@ -41,4 +42,5 @@ __all__ = [
     "RetentionPolicy",
     "SubjectKeyStore",
     "install_schema",
+    "prune_expired",
 ]

@@ -8,7 +8,7 @@ import importlib.resources
 import io
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 import asyncpg
@@ -48,7 +48,7 @@ from steward_ledger.errors import (
     LedgerBusyError,
     LedgerIntegrityError,
 )
-from steward_ledger.policies import CheckpointPolicy, RetentionPolicy
+from steward_ledger.policies import CheckpointPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -154,7 +154,6 @@ class LedgerStore:
         personal_data: PersonalDataPolicy,
         subject_keys: SubjectKeyStore | None,
         checkpoints: CheckpointPolicy,
-        retention: RetentionPolicy,
     ) -> None:
         """Use LedgerStore.open; this constructor takes state already restored."""
         self._pool = pool
@@ -165,7 +164,6 @@ class LedgerStore:
         self._personal_data = personal_data
         self._subject_keys = subject_keys
         self._checkpoint_policy = checkpoints
-        self._retention = retention
         self._write_lock = asyncio.Lock()
         self._last_checkpoint_clock = time.monotonic()
 
@@ -178,7 +176,6 @@ class LedgerStore:
         personal_data: PersonalDataPolicy | None = None,
         subject_keys: SubjectKeyStore | None = None,
         checkpoints: CheckpointPolicy | None = None,
-        retention: RetentionPolicy | None = None,
         pool_size: int = 4,
     ) -> LedgerStore:
         """Connect, take the single-writer lock and restore the tree from the table."""
@@ -216,7 +213,6 @@ class LedgerStore:
             personal_data=personal_data,
             subject_keys=subject_keys,
             checkpoints=checkpoints or CheckpointPolicy(),
-            retention=retention or RetentionPolicy(),
         )
 
     async def close(self) -> None:
@@ -520,25 +516,6 @@ class LedgerStore:
         report = verify_bundle(buffer, trusted_public_key=self._signer.public_key)
         log.info("ledger.audited", ok=report.ok, first_failed_seq=report.first_failed_seq)
         return report
-
-    async def apply_retention(self, now: datetime | None = None) -> int:
-        """Drop the payload of events older than their type's retention; return how many."""
-        moment = now or datetime.now(UTC)
-        pruned = 0
-        async with self._pool.acquire() as connection, connection.transaction():
-            # The trigger allows exactly this change, and only once this setting is made.
-            await connection.execute("SET LOCAL steward.ledger_maintenance = 'retention'")
-            for event_type, period in self._retention.periods.items():
-                status = await connection.execute(
-                    "UPDATE ledger_events SET data = NULL, pruned_at = $3"
-                    " WHERE type = $1 AND recorded_at < $2 AND pruned_at IS NULL",
-                    event_type,
-                    moment - period,
-                    moment,
-                )
-                pruned += int(status.split()[-1])
-        log.info("ledger.retention_applied", pruned=pruned)
-        return pruned
 
     async def _export_seqs(
         self,
