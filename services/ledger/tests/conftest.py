@@ -15,9 +15,8 @@ from typing import Any
 
 import asyncpg
 import pytest
-from steward_ledger_proofs import CheckpointSigner
-
 from steward_ledger import install_schema
+from steward_ledger_proofs import CheckpointSigner
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 _databases = itertools.count()

@@ -8,6 +8,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from steward_ledger import (
+    CheckpointPolicy,
+    EventNotFoundError,
+    EventQuery,
+    LedgerBusyError,
+    LedgerStore,
+)
 from steward_ledger_proofs import (
     canonical_json,
     event_leaf_hash,
@@ -16,14 +23,6 @@ from steward_ledger_proofs import (
     verify_checkpoint,
     verify_consistency,
     verify_inclusion,
-)
-
-from steward_ledger import (
-    CheckpointPolicy,
-    EventNotFoundError,
-    EventQuery,
-    LedgerBusyError,
-    LedgerStore,
 )
 
 from .conftest import make_event

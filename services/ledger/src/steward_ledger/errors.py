@@ -14,6 +14,11 @@ class InvalidEventError(LedgerError):
 class LedgerIntegrityError(LedgerError):
     """What the database holds disagrees with the ledger's own hashes or signed checkpoints."""
 
+    def __init__(self, message: str, seq: int | None = None) -> None:
+        """Keep the first sequence number found wrong, when one is known."""
+        super().__init__(message)
+        self.seq = seq
+
 
 class LedgerBusyError(LedgerError):
     """Another ledger writer already holds the database."""

@@ -200,7 +200,8 @@ class LedgerStore:
                 )
             frontier, latest = await _restore_tree(pool, signer.public_key)
         except BaseException:
-            await pool.close()
+            # close() would wait for the lock connection, which is still checked out.
+            pool.terminate()
             raise
 
         log.info("ledger.opened", tree_size=frontier.size, key_id=signer.key_id)
@@ -216,7 +217,9 @@ class LedgerStore:
         )
 
     async def close(self) -> None:
-        """Release the writer lock and the connections."""
+        """Release the writer lock and the connections; closing twice does nothing."""
+        if self._pool.is_closing():
+            return
         await self._lock_connection.execute("SELECT pg_advisory_unlock($1)", _WRITER_LOCK)
         await self._pool.release(self._lock_connection)
         await self._pool.close()
@@ -511,7 +514,12 @@ class LedgerStore:
     async def audit(self) -> VerificationReport:
         """Export the whole ledger and check it as an offline auditor would."""
         buffer = io.BytesIO()
-        await self.export_all(buffer)
+        try:
+            await self.export_all(buffer)
+        except LedgerIntegrityError as exc:
+            report = _failed_audit(str(exc), exc.seq, self._latest, self._signer.key_id)
+            log.info("ledger.audited", ok=False, first_failed_seq=exc.seq)
+            return report
         buffer.seek(0)
         report = verify_bundle(buffer, trusted_public_key=self._signer.public_key)
         log.info("ledger.audited", ok=report.ok, first_failed_seq=report.first_failed_seq)
@@ -582,9 +590,13 @@ class LedgerStore:
             )
         leaves = [row["leaf_hash"] for row in rows]
         if len(leaves) != size or (rows and rows[-1]["seq"] != size - 1):
+            missing = next(
+                (index for index, row in enumerate(rows) if row["seq"] != index), len(rows)
+            )
             raise LedgerIntegrityError(
-                f"Ledger holds {len(leaves)} rows below seq {size}, expected {size}:"
-                " rows were deleted or renumbered"
+                f"Ledger has no row at seq {missing}, expected seqs 0 to {size - 1} without gaps:"
+                " rows were deleted or renumbered",
+                seq=missing,
             )
         return MerkleTree(leaves)
 
@@ -648,7 +660,8 @@ async def _restore_tree(
             if row["seq"] != frontier.size:
                 raise LedgerIntegrityError(
                     f"Ledger row seq {row['seq']} found where seq {frontier.size} was expected:"
-                    " rows were deleted or renumbered"
+                    " rows were deleted or renumbered",
+                    seq=frontier.size,
                 )
             frontier.append(row["leaf_hash"])
             signed = roots.get(frontier.size)
@@ -746,6 +759,25 @@ def _checkpoint_of(row: asyncpg.Record) -> Checkpoint:
         time=row["time"],
         key_id=row["key_id"],
         signature=row["signature"],
+    )
+
+
+def _failed_audit(
+    reason: str, seq: int | None, latest: Checkpoint | None, key_id: str
+) -> VerificationReport:
+    """Return the report of an audit that failed before any bundle could be written."""
+    return VerificationReport(
+        ok=False,
+        kind="range",
+        events_checked=0,
+        pruned_events=0,
+        first_failed_seq=seq,
+        reason=reason,
+        tree_size=latest.tree_size if latest else None,
+        root_hash=latest.root_hash.hex() if latest else None,
+        key_id=key_id,
+        key_trusted=True,
+        checkpoints_checked=0,
     )
 
 
