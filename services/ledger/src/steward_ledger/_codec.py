@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from _json import encode_basestring, make_encoder
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,12 +16,18 @@ _JSONB_VERSION = b"\x01"
 _SAFE_INTEGER = 2**53 - 1
 
 
+def _refuse(value: Any) -> Any:
+    """Refuse a value that has no JSON form."""
+    raise TypeError(f"Cannot store a {type(value).__name__} in jsonb, expected JSON values")
+
+
+# One encoder kept for every call; json.dumps would build a new one per value.
+_encoder = make_encoder(None, _refuse, encode_basestring, None, ":", ",", False, False, False)
+
+
 def encode_jsonb(value: Any) -> bytes:
-    """Encode a JSON value, or JSON text already encoded as bytes, as binary jsonb."""
-    # The ledger hands over the canonical bytes it has just hashed rather than encode twice.
-    if isinstance(value, bytes):
-        return _JSONB_VERSION + value
-    return _JSONB_VERSION + json.dumps(value, ensure_ascii=False).encode()
+    """Encode a JSON value as binary jsonb."""
+    return _JSONB_VERSION + "".join(_encoder(value, 0)).encode()
 
 
 def decode_jsonb(data: bytes) -> Any:

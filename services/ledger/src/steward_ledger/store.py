@@ -51,7 +51,7 @@ from steward_ledger.errors import (
 from steward_ledger.policies import CheckpointPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     from steward_ledger_proofs import CheckpointSigner, SubjectKey
 
@@ -266,48 +266,20 @@ class LedgerStore:
             else:
                 batch[recorded["id"]] = recorded
 
-        async with self._pool.acquire() as connection, connection.transaction():
-            # At-least-once delivery repeats events; those already recorded are skipped.
-            if batch:
-                known = await connection.fetch(
-                    "SELECT event_id FROM ledger_events WHERE event_id = ANY($1::text[])",
-                    list(batch),
-                )
-                for row in known:
-                    duplicates.append(row["event_id"])
-                    del batch[row["event_id"]]
-
-            keys = await self._keys_for(connection, batch.values())
-
-            # Each event is sealed, hashed and placed in a copy of the tree, kept on commit.
-            frontier = self._frontier.copy()
-            rows: list[tuple[Any, ...]] = []
-            receipts: list[Receipt] = []
-            for recorded in batch.values():
-                paths = self._personal_data.paths_for(recorded["type"])
-                if paths:
-                    sealed = _seal(recorded, paths, keys)
-                    if isinstance(sealed, Rejection):
-                        rejected.append(sealed)
-                        continue
-                    recorded = sealed
-                try:
-                    canonical = _storable_canonical_json(recorded)
-                except InvalidEventError as exc:
-                    rejected.append(Rejection(recorded["id"], str(exc)))
-                    continue
-
-                seq = frontier.size
-                digest = hashlib.sha256(canonical).digest()
-                leaf = event_leaf_hash(seq, digest)
-                frontier.append(leaf)
-                rows.append(_row(seq, recorded, digest, leaf))
-                receipts.append(Receipt(recorded["id"], seq, leaf))
-
-            if rows:
-                await connection.copy_records_to_table(
-                    "ledger_events", records=rows, columns=COPY_COLUMNS
-                )
+        # Repeats are rare, so COPY is tried straight away; only when the unique index refuses
+        # an id does a second try look up the ids already recorded.
+        try:
+            written = await self._write(batch, skip_known=False)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != "ledger_events_event_id_key":
+                raise LedgerIntegrityError(
+                    f"COPY hit constraint {exc.constraint_name}: expected only repeated event"
+                    " ids, so another process must be writing the ledger"
+                ) from exc
+            written = await self._write(batch, skip_known=True)
+        frontier, receipts, known, refused = written
+        duplicates.extend(known)
+        rejected.extend(refused)
 
         self._frontier = frontier
         checkpoint = None
@@ -322,6 +294,59 @@ class LedgerStore:
             tree_size=frontier.size,
         )
         return AppendResult(receipts, duplicates, rejected, frontier.size, checkpoint)
+
+    async def _write(
+        self, batch: Mapping[str, dict[str, Any]], *, skip_known: bool
+    ) -> tuple[MerkleFrontier, list[Receipt], list[str], list[Rejection]]:
+        """Seal, hash and COPY a batch in one transaction; return the tree it makes."""
+        known: list[str] = []
+        rejected: list[Rejection] = []
+        receipts: list[Receipt] = []
+        frontier = self._frontier.copy()
+
+        async with self._pool.acquire() as connection, connection.transaction():
+            pending = list(batch.values())
+            if skip_known and pending:
+                rows = await connection.fetch(
+                    "SELECT event_id FROM ledger_events WHERE event_id = ANY($1::text[])",
+                    list(batch),
+                )
+                known = [row["event_id"] for row in rows]
+                seen = set(known)
+                pending = [recorded for recorded in pending if recorded["id"] not in seen]
+
+            keys = await self._keys_for(connection, pending)
+
+            # Rows are made as COPY pulls them, so hashing overlaps the server's work on the
+            # rows already sent; the tree is a copy that becomes current only after commit.
+            def rows_to_copy() -> Iterator[tuple[Any, ...]]:
+                for recorded in pending:
+                    paths = self._personal_data.paths_for(recorded["type"])
+                    if paths:
+                        sealed = _seal(recorded, paths, keys)
+                        if isinstance(sealed, Rejection):
+                            rejected.append(sealed)
+                            continue
+                        recorded = sealed
+                    try:
+                        canonical = _storable_canonical_json(recorded)
+                    except InvalidEventError as exc:
+                        rejected.append(Rejection(recorded["id"], str(exc)))
+                        continue
+
+                    seq = frontier.size
+                    digest = hashlib.sha256(canonical).digest()
+                    leaf = event_leaf_hash(seq, digest)
+                    frontier.append(leaf)
+                    receipts.append(Receipt(recorded["id"], seq, leaf))
+                    yield _row(seq, recorded, digest, leaf)
+
+            if pending:
+                await connection.copy_records_to_table(
+                    "ledger_events", records=rows_to_copy(), columns=COPY_COLUMNS
+                )
+
+        return frontier, receipts, known, rejected
 
     async def checkpoint_if_due(self) -> Checkpoint | None:
         """Sign a checkpoint when the policy says unsigned events have waited long enough."""
