@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
+from proofs_testing import make_event
 from steward_ledger_proofs import (
     BundleEntry,
     CheckpointSigner,
@@ -15,12 +16,10 @@ from steward_ledger_proofs import (
     verify_bundle,
 )
 
-from .conftest import make_event
-
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .conftest import RecordedLog
+    from proofs_testing import RecordedLog
 
 
 def _replace_event(line: bytes, event: bytes) -> bytes:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
+from ledger_testing import make_event
 from steward_ledger import (
     CheckpointPolicy,
     LedgerStore,
@@ -17,14 +18,11 @@ from steward_ledger import (
 )
 from steward_ledger_proofs import PersonalDataPolicy, is_sealed, verify_inclusion
 
-from .conftest import make_event
-
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from conftest import LedgerDatabase
     from steward_ledger_proofs import CheckpointSigner
-
-    from .conftest import LedgerDatabase
 
 POLICY = PersonalDataPolicy(fields={"steward.chat.requested.v1": ("prompt", "citizen.email")})
 

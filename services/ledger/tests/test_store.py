@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from ledger_testing import make_event
 from steward_ledger import (
     CheckpointPolicy,
     EventNotFoundError,
@@ -25,12 +26,9 @@ from steward_ledger_proofs import (
     verify_inclusion,
 )
 
-from .conftest import make_event
-
 if TYPE_CHECKING:
+    from conftest import LedgerDatabase
     from steward_ledger_proofs import CheckpointSigner
-
-    from .conftest import LedgerDatabase
 
 
 async def _open(db: LedgerDatabase, signer: CheckpointSigner, every: int = 1000) -> LedgerStore:

@@ -9,17 +9,15 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
+from ledger_testing import make_event
 from steward_ledger import CheckpointPolicy, LedgerIntegrityError, LedgerStore
 from steward_ledger_proofs import canonical_json, event_leaf_hash, verify_bundle
-
-from .conftest import make_event
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from conftest import LedgerDatabase
     from steward_ledger_proofs import CheckpointSigner
-
-    from .conftest import LedgerDatabase
 
 EVENTS = 60
 CHECKPOINT_EVERY = 20
