@@ -393,6 +393,8 @@ class _BundleCheck:
         """Check each selected event's leaf and its inclusion proof in the final checkpoint."""
         assert self.final is not None
         final = self.final
+        # LIMITATION: a selected event dropped from the file goes unseen; signing the list of
+        # selected seqs into the header would catch it.
         previous = -1
         for line in lines:
             match = _EVENT_LINE.match(line)
