@@ -190,7 +190,8 @@ class LedgerStore:
             dsn, min_size=1, max_size=pool_size, init=register_jsonb_codec
         )
         try:
-            # LIMITATION: one process writes the ledger; a second one waits for the lock.
+            # LIMITATION: one process writes the ledger and a second is refused; standby takeover
+            # would need a lease on this lock.
             lock_connection = await pool.acquire()
             if not await lock_connection.fetchval("SELECT pg_try_advisory_lock($1)", _WRITER_LOCK):
                 await pool.release(lock_connection)
