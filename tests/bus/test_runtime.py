@@ -210,3 +210,42 @@ async def test_publishing_outside_a_handler_needs_tenant_and_correlation(
     async with Service("gateway", settings) as gateway:
         with pytest.raises(MissingContext, match="tenant"):
             await gateway.publish(_request())
+
+
+async def test_a_records_subscription_sees_several_topics_and_rereads_a_failed_batch(
+    settings: BusSettings, read_topic: Any
+) -> None:
+    from steward_events import DeadLetterReason
+
+    producer = Service("producer", settings)
+    recorder = Service("ledger", settings)
+    seen: list[bytes] = []
+    failures = {"left": 1}
+
+    async def record(records: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("database restarting")
+        for item in records:
+            if item.value == b"not an event":
+                await recorder.dead_letter(item, DeadLetterReason.MALFORMED, "not JSON")
+            else:
+                seen.append(item.value)
+
+    requested = settings.topic_namespace + "steward.chat.requested.v1"
+    responded = settings.topic_namespace + "steward.chat.responded.v1"
+    recorder.subscribe_records([requested, responded], record)
+
+    async with producer, recorder:
+        sent = await producer.publish(_request("c-1"), tenant="revenue", correlation_id="c-1")
+        answered = await producer.publish(_answer("c-1"), tenant="revenue", correlation_id="c-1")
+        await producer.broker.publish(b"not an event", requested, key=b"c-1")
+        await eventually(lambda: len(seen) == 2)
+        dead = await read_topic(requested + ".dlq", 1)
+
+    ids = {json.loads(value)["id"] for value in seen}
+    assert ids == {sent.id, answered.id}
+    assert failures["left"] == 0, "the failed batch was read again"
+    letter = DeadLettered.spec.envelope.model_validate_json(dead[0].value)
+    assert letter.data.consumer_group == "steward-ledger"
+    assert base64.b64decode(letter.data.original_value_base64) == b"not an event"

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 DataT = TypeVar("DataT", bound=EventData)
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
+RecordsHandler = Callable[[Sequence["ConsumerRecord[bytes, bytes]"]], Awaitable[None]]
 
 CONTENT_TYPE = "application/cloudevents+json"
 SYSTEM_TENANT = "system"
@@ -164,6 +165,7 @@ class Service:
         self.settings = settings
         self.stats = BusStats()
         self._subscriptions: list[_Subscription] = []
+        self._record_offsets: list[_Offsets] = []
         self._pool: asyncpg.Pool | None = None
         self._processed: ProcessedEvents | None = None
         self._prune_task: asyncio.Task[None] | None = None
@@ -235,6 +237,61 @@ class Service:
             batch_timeout_ms=timing.fetch_max_wait_ms,
         )(consume)
 
+    def subscribe_records(self, topics: Sequence[str], handler: RecordsHandler) -> None:
+        """Consume raw record batches of several topics, committing offsets after `handler`.
+
+        For consumers that keep their own exactly-once record, such as the ledger: no parsing,
+        no processed-id record and no retries here. A handler that raises makes the batch be
+        read again; records it cannot take it sends on with `dead_letter`.
+        """
+        if self._started:
+            raise BusError(f"Subscribe to {list(topics)} before starting {self.name}")
+        offsets = _Offsets(self.settings.commit_interval_ms / 1_000)
+        self._record_offsets.append(offsets)
+        timing = self.settings.consumer_timing()
+
+        async def keep_raw(message: KafkaMessage) -> Any:
+            return message.body
+
+        async def consume(message: KafkaMessage) -> None:
+            records: Sequence[ConsumerRecord[bytes, bytes]] = message.raw_message  # type: ignore[assignment]
+            try:
+                await handler(records)
+            except Exception:
+                log.exception("batch_failed", topic=records[0].topic, records=len(records))
+                await message.nack()
+                await asyncio.sleep(self.settings.retry_max_seconds)
+                return
+            offsets.handled(message.consumer, records)
+            if offsets.due():
+                await offsets.commit()
+
+        self.broker.subscriber(
+            *topics,
+            group_id=self.group,
+            batch=True,
+            max_records=self.settings.max_batch,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=keep_raw,
+            session_timeout_ms=timing.session_timeout_ms,
+            heartbeat_interval_ms=timing.heartbeat_interval_ms,
+            fetch_max_wait_ms=timing.fetch_max_wait_ms,
+            batch_timeout_ms=timing.fetch_max_wait_ms,
+        )(consume)
+
+    async def dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: DeadLetterReason, error: str
+    ) -> None:
+        """Send a record this service cannot take to its topic's dead-letter twin."""
+        original: dict[str, Any] | None = None
+        try:
+            parsed = json.loads(record.value or b"")
+            original = parsed if isinstance(parsed, dict) else None
+        except ValueError:
+            original = None
+        await self._dead_letter(record, reason, error, original)
+
     async def start(self) -> None:
         """Connect to PostgreSQL and Kafka, create the contract's topics, start consuming."""
         configure_logging(self.name, self.settings)
@@ -267,8 +324,8 @@ class Service:
 
     async def stop(self) -> None:
         """Stop consuming, commit what was handled, flush publishes and close connections."""
-        for subscription in self._subscriptions:
-            await subscription.offsets.commit()
+        for offsets in [s.offsets for s in self._subscriptions] + self._record_offsets:
+            await offsets.commit()
         if self._prune_task:
             self._prune_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
