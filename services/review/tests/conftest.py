@@ -1,0 +1,111 @@
+"""A private PostgreSQL cluster per session, a fresh database per test, and a movable clock."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from steward_review import (
+    NewReviewItem,
+    Passage,
+    PolicyBook,
+    Priority,
+    RecordingSink,
+    Reviewer,
+    ReviewQueue,
+    TenantPolicy,
+)
+from steward_review.local_postgres import LocalPostgres
+
+LEASE = timedelta(minutes=5)
+_database_numbers = itertools.count()
+
+
+class MovableClock:
+    """A clock the test moves by hand, so leases and SLAs expire without waiting."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    with LocalPostgres(durable=False) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+async def pool(postgres: LocalPostgres) -> AsyncIterator[asyncpg.Pool]:
+    name = f"review_test_{next(_database_numbers)}"
+    admin = await asyncpg.connect(postgres.dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+
+    dsn = postgres.dsn.rsplit("/", 1)[0] + f"/{name}"
+    async with asyncpg.create_pool(dsn, min_size=1, max_size=10) as created:
+        yield created
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    return RecordingSink()
+
+
+@pytest.fixture
+def policies() -> PolicyBook:
+    return PolicyBook(
+        default=TenantPolicy(contact_route="311 or help@agency-a.gov"),
+        tenants={
+            "agency-a": TenantPolicy(contact_route="311 or help@agency-a.gov"),
+            "courts": TenantPolicy(high_impact=True, contact_route="the court clerk"),
+        },
+    )
+
+
+@pytest.fixture
+async def queue(
+    pool: asyncpg.Pool, policies: PolicyBook, sink: RecordingSink, clock: MovableClock
+) -> ReviewQueue:
+    created = ReviewQueue(pool, policies=policies, sink=sink, lease=LEASE, clock=clock)
+    await created.install_schema()
+    return created
+
+
+def new_item(
+    item_id: str,
+    *,
+    tenant: str = "agency-a",
+    priority: Priority = Priority.NORMAL,
+    reason: str = "low_confidence",
+    draft: str = "File by April 15.\nUse Form 1040.\n",
+) -> NewReviewItem:
+    """Build a review item shaped like what the guardrail sends."""
+    return NewReviewItem(
+        item_id=item_id,
+        tenant=tenant,
+        correlation_id=f"corr-{item_id}",
+        reason=reason,
+        priority=priority,
+        question="When is the tax deadline? My SSN is [REDACTED].",
+        draft_answer=draft,
+        passages=(Passage(chunk_id="c1", text="Taxes are due April 15.", document_id="001"),),
+    )
+
+
+def reviewer(name: str, tenant: str = "agency-a", *, supervisor: bool = False) -> Reviewer:
+    """Build a reviewer with a readable pseudonym for assertions."""
+    return Reviewer(pseudonym=f"rv-{name}", tenant=tenant, supervisor=supervisor)
