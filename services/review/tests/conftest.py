@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
+from steward_auth import (
+    AuthSettings,
+    SigningKey,
+    TokenVerifier,
+    generate_signing_key,
+    mint_token,
+    write_jwks,
+)
 from steward_review import (
     NewReviewItem,
     Passage,
@@ -15,10 +27,12 @@ from steward_review import (
     Priority,
     RecordingSink,
     Reviewer,
+    ReviewerPseudonyms,
     ReviewQueue,
     TenantPolicy,
 )
 from steward_review.local_postgres import LocalPostgres
+from steward_review.web import create_web_app
 
 LEASE = timedelta(minutes=5)
 _database_numbers = itertools.count()
@@ -109,3 +123,52 @@ def new_item(
 def reviewer(name: str, tenant: str = "agency-a", *, supervisor: bool = False) -> Reviewer:
     """Build a reviewer with a readable pseudonym for assertions."""
     return Reviewer(pseudonym=f"rv-{name}", tenant=tenant, supervisor=supervisor)
+
+
+ISSUER = "https://id.agency-a.gov"
+AUDIENCE = "steward-review"
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    return generate_signing_key("ES256", kid="review-test")
+
+
+@pytest.fixture
+def verifier(tmp_path: Path, signing_key: SigningKey) -> TokenVerifier:
+    jwks = write_jwks(tmp_path / "jwks.json", [signing_key])
+    return TokenVerifier(AuthSettings(issuer=ISSUER, audience=AUDIENCE, jwks_path=jwks))
+
+
+@pytest.fixture
+def pseudonyms() -> ReviewerPseudonyms:
+    return ReviewerPseudonyms(b"review-desk-test-secret-0123456789abcdef")
+
+
+@pytest.fixture
+def make_token(signing_key: SigningKey) -> Callable[..., str]:
+    def factory(
+        subject: str = "ann@agency-a.gov",
+        *,
+        tenant: str = "agency-a",
+        roles: tuple[str, ...] = ("reviewer",),
+        **overrides: Any,
+    ) -> str:
+        claims: dict[str, Any] = {"issuer": ISSUER, "audience": AUDIENCE, **overrides}
+        return mint_token(signing_key, subject=subject, tenant=tenant, roles=list(roles), **claims)
+
+    return factory
+
+
+@pytest.fixture
+def web_app(
+    queue: ReviewQueue, verifier: TokenVerifier, pseudonyms: ReviewerPseudonyms
+) -> FastAPI:
+    return create_web_app(queue, verifier, pseudonyms, cookie_secure=False)
+
+
+@pytest.fixture
+async def client(web_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=web_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://desk.test") as created:
+        yield created
