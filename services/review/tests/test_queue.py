@@ -406,3 +406,18 @@ async def test_decision_survives_a_sink_failure_and_is_delivered_later(
 
     assert (delivered, delivered_again) == (1, 0)
     assert flaky.decisions == [outcome.decision]
+
+
+async def test_edited_answer_line_ends_are_normalised(
+    queue: ReviewQueue, sink: RecordingSink
+) -> None:
+    await queue.enqueue(new_item("a"))
+    await queue.claim(reviewer("ann"), "a")
+
+    await queue.decide(
+        reviewer("ann"),
+        "a",
+        DecisionRequest(kind=DecisionKind.EDIT, edited_answer="Line one.\r\nLine two.\r\n"),
+    )
+
+    assert sink.decisions[0].citizen_answer == "Line one.\nLine two."

@@ -77,7 +77,18 @@ async def test_queue_page_without_session_shows_sign_in(client: httpx.AsyncClien
 
     assert response.status_code == 401
     assert "Sign in" in response.text
-    assert "no bearer token" in response.text
+    assert "refused" not in response.text
+
+
+async def test_stale_session_shows_the_refusal_reason(
+    client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    client.cookies.set(SESSION_COOKIE, make_token(now=datetime.now(UTC) - timedelta(days=1)))
+
+    response = await client.get("/queue")
+
+    assert response.status_code == 401
+    assert "Sign-in refused: token expired" in response.text
 
 
 async def test_queue_page_lists_only_the_tenants_items_with_time_left(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Priority(StrEnum):
@@ -145,6 +145,12 @@ class DecisionRequest(_Record):
     kind: DecisionKind
     edited_answer: str | None = None
     reason: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("edited_answer")
+    @classmethod
+    def _unix_newlines(cls, text: str | None) -> str | None:
+        """Normalise line ends, since browsers submit textarea text with CRLF."""
+        return None if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class ReviewDecision(_Record):

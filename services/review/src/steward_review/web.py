@@ -130,7 +130,9 @@ def create_web_app(
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
         if error.status_code == status.HTTP_401_UNAUTHORIZED:
-            context = {"reason": error.detail}
+            # A first visit has no session yet: ask to sign in without calling it a refusal.
+            signed_in = SESSION_COOKIE in request.cookies
+            context = {"reason": error.detail if signed_in else None}
             return render(request, "sign_in.html", context, error.status_code)
         return render(request, "error.html", {"reason": error.detail}, error.status_code)
 
