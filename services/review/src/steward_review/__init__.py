@@ -9,6 +9,7 @@ from steward_review.errors import (
     ReviewError,
 )
 from steward_review.model import (
+    Claim,
     DecisionKind,
     DecisionOutcome,
     DecisionRequest,
@@ -30,6 +31,7 @@ from steward_review.queue import ReviewQueue, answer_diff
 from steward_review.sink import DecisionSink, RecordingSink
 
 __all__ = [
+    "Claim",
     "DecisionKind",
     "DecisionOutcome",
     "DecisionRequest",

@@ -121,6 +121,19 @@ class ReviewItem(_Record):
         return self.lease_expires_at is not None and self.lease_expires_at > now
 
 
+class Claim(_Record):
+    """A lease on one item: who holds it and until when."""
+
+    item_id: str
+    tenant: str
+    priority: Priority
+    status: ItemStatus
+    due_at: datetime
+    claimed_by: str
+    lease_expires_at: datetime
+    votes: int
+
+
 @dataclass(frozen=True, slots=True)
 class QueueEntry:
     """One row of the queue as a reviewer sees it."""

@@ -9,10 +9,12 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import asyncpg
 import structlog
 
 from steward_review.errors import InvalidDecision, ItemNotFound, ItemUnavailable, LeaseNotHeld
 from steward_review.model import (
+    Claim,
     DecisionKind,
     DecisionOutcome,
     DecisionRequest,
@@ -31,8 +33,6 @@ from steward_review.model import (
 from steward_review.policy import PolicyBook, TenantPolicy
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from steward_review.sink import DecisionSink
 
 log = structlog.get_logger("steward_review")
@@ -42,29 +42,40 @@ Clock = Callable[[], datetime]
 SCHEMA_SQL = """
 CREATE SCHEMA IF NOT EXISTS review;
 
+-- Workflow state and content live apart: claims scan and rewrite only the narrow state rows.
 CREATE TABLE IF NOT EXISTS review.items (
     item_id           text PRIMARY KEY,
     tenant            text NOT NULL,
     correlation_id    text NOT NULL,
     reason            text NOT NULL,
     priority          smallint NOT NULL,
-    question          text NOT NULL,
-    draft_answer      text NOT NULL,
-    passages          jsonb NOT NULL,
-    findings          jsonb NOT NULL,
     status            text NOT NULL DEFAULT 'open',
     enqueued_at       timestamptz NOT NULL,
     due_at            timestamptz NOT NULL,
     claimed_by        text,
     lease_expires_at  timestamptz,
     claims            integer NOT NULL DEFAULT 0,
+    voters            text[] NOT NULL DEFAULT '{}',
     escalated_at      timestamptz,
     escalation_reason text,
     decided_at        timestamptz
 );
 
-CREATE INDEX IF NOT EXISTS items_claimable
-    ON review.items (tenant, priority, due_at) WHERE status <> 'decided';
+CREATE TABLE IF NOT EXISTS review.item_contents (
+    item_id       text PRIMARY KEY REFERENCES review.items (item_id),
+    question      text NOT NULL,
+    draft_answer  text NOT NULL,
+    passages      jsonb NOT NULL,
+    findings      jsonb NOT NULL
+);
+
+-- Unleased and leased items are indexed apart, so finding the next free item never walks
+-- past the items other reviewers hold.
+CREATE INDEX IF NOT EXISTS items_unleased
+    ON review.items (tenant, priority, due_at) WHERE status <> 'decided' AND claimed_by IS NULL;
+CREATE INDEX IF NOT EXISTS items_leased
+    ON review.items (tenant, lease_expires_at)
+    WHERE status <> 'decided' AND claimed_by IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_overdue
     ON review.items (due_at) WHERE status <> 'decided' AND escalated_at IS NULL;
 
@@ -91,52 +102,79 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON review.outbox (seq) WHERE delivered
 """
 
 ITEM_COLUMNS = """
-    i.item_id, i.tenant, i.correlation_id, i.reason, i.priority, i.question, i.draft_answer,
-    i.passages, i.findings, i.status, i.enqueued_at, i.due_at, i.claimed_by,
-    i.lease_expires_at, i.escalated_at, i.escalation_reason,
-    (SELECT count(*) FROM review.votes v WHERE v.item_id = i.item_id) AS votes
+    i.item_id, i.tenant, i.correlation_id, i.reason, i.priority, c.question, c.draft_answer,
+    c.passages, c.findings, i.status, i.enqueued_at, i.due_at, i.claimed_by,
+    i.lease_expires_at, i.escalated_at, i.escalation_reason, cardinality(i.voters) AS votes
+"""
+
+# A claim answers with the lease only; the content is read when a reviewer opens the item.
+CLAIM_COLUMNS = """
+    i.item_id, i.tenant, i.priority, i.status, i.due_at, i.claimed_by, i.lease_expires_at,
+    cardinality(i.voters) AS votes
 """
 
 INSERT_ITEM_SQL = """
-INSERT INTO review.items (
-    item_id, tenant, correlation_id, reason, priority, question, draft_answer,
-    passages, findings, enqueued_at, due_at
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)
-ON CONFLICT (item_id) DO NOTHING
+WITH stored AS (
+    INSERT INTO review.items (
+        item_id, tenant, correlation_id, reason, priority, enqueued_at, due_at
+    ) VALUES ($1, $2, $3, $4, $5, $10, $11)
+    ON CONFLICT (item_id) DO NOTHING
+    RETURNING item_id
+)
+INSERT INTO review.item_contents (item_id, question, draft_answer, passages, findings)
+SELECT item_id, $6, $7, $8::jsonb, $9::jsonb FROM stored
 """
 
+ITEMS_WITH_CONTENT = "review.items i JOIN review.item_contents c ON c.item_id = i.item_id"
+
 SELECT_ITEM_SQL = (
-    f"SELECT {ITEM_COLUMNS} FROM review.items i WHERE i.tenant = $1 AND i.item_id = $2"  # noqa: S608
+    f"SELECT {ITEM_COLUMNS} FROM {ITEMS_WITH_CONTENT} WHERE i.tenant = $1 AND i.item_id = $2"  # noqa: S608
 )
 
 # The claimable test lives in one place so claim_next and claim agree on it:
 # $1 tenant, $2 statuses the reviewer may work, $3 now, $4 reviewer pseudonym.
+# Voters are kept on the item itself so a claim never has to probe the votes table.
 CLAIMABLE = """
     i.tenant = $1
     AND i.status = ANY($2::text[])
-    AND NOT EXISTS (SELECT 1 FROM review.votes v WHERE v.item_id = i.item_id AND v.reviewer = $4)
+    AND NOT ($4 = ANY(i.voters))
 """
 LEASE_FREE = "(i.claimed_by IS NULL OR i.lease_expires_at <= $3)"
 
+# The best never-leased item and the best item whose lease expired compete; the loser's row
+# lock lasts only as long as this one statement.
 CLAIM_NEXT_SQL = f"""
-WITH next AS (
-    SELECT i.item_id FROM review.items i
-    WHERE {CLAIMABLE} AND {LEASE_FREE}
+WITH fresh AS (
+    SELECT i.item_id, i.priority, i.due_at FROM review.items i
+    WHERE {CLAIMABLE} AND i.claimed_by IS NULL
     ORDER BY i.priority, i.due_at
     LIMIT 1
     FOR UPDATE SKIP LOCKED
+),
+expired AS (
+    SELECT i.item_id, i.priority, i.due_at FROM review.items i
+    WHERE {CLAIMABLE} AND i.claimed_by IS NOT NULL AND i.lease_expires_at <= $3
+    ORDER BY i.priority, i.due_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+),
+next AS (
+    SELECT item_id FROM (SELECT * FROM fresh UNION ALL SELECT * FROM expired) AS candidates
+    ORDER BY priority, due_at
+    LIMIT 1
 )
 UPDATE review.items i
 SET claimed_by = $4, lease_expires_at = $5, claims = i.claims + 1
-FROM next WHERE i.item_id = next.item_id
-RETURNING {ITEM_COLUMNS}
+FROM next
+WHERE i.item_id = next.item_id
+RETURNING {CLAIM_COLUMNS}
 """  # noqa: S608
 
 CLAIM_ONE_SQL = f"""
 UPDATE review.items i
 SET claimed_by = $4, lease_expires_at = $5, claims = i.claims + 1
 WHERE i.item_id = $6 AND {CLAIMABLE} AND ({LEASE_FREE} OR i.claimed_by = $4)
-RETURNING {ITEM_COLUMNS}
+RETURNING {CLAIM_COLUMNS}
 """  # noqa: S608
 
 RELEASE_SQL = """
@@ -148,7 +186,8 @@ LOCK_FOR_DECISION_SQL = f"{SELECT_ITEM_SQL} FOR UPDATE OF i"
 
 OVERDUE_SQL = f"""
 UPDATE review.items i SET escalated_at = $1, escalation_reason = 'overdue'
-WHERE i.item_id IN (
+FROM review.item_contents c
+WHERE c.item_id = i.item_id AND i.item_id IN (
     SELECT item_id FROM review.items
     WHERE status <> 'decided' AND escalated_at IS NULL AND due_at <= $1
     ORDER BY due_at
@@ -189,6 +228,16 @@ def answer_diff(draft: str, edited: str) -> str:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Skip asyncpg's per-release RESET ALL round trip; the queue leaves no session state."""
+
+
+def create_review_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """Open a pool suited to ReviewQueue: it owns its connections, so releases need no reset."""
+    # LIMITATION: a pool shared with code that sets session state would need asyncpg's reset.
+    return asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
 
 
 class ReviewQueue:
@@ -279,7 +328,7 @@ class ReviewQueue:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
                 f"""
-                SELECT {ITEM_COLUMNS} FROM review.items i
+                SELECT {ITEM_COLUMNS} FROM {ITEMS_WITH_CONTENT}
                 WHERE i.tenant = $1 AND i.status = ANY($2::text[])
                   AND ($3::smallint IS NULL OR i.priority = $3)
                   AND ($4::text IS NULL OR i.reason = $4)
@@ -299,7 +348,7 @@ class ReviewQueue:
         items = [_item_from_row(row) for row in rows]
         return [QueueEntry(item, item.time_left(now), item.lease_live(now)) for item in items]
 
-    async def claim_next(self, reviewer: Reviewer) -> ReviewItem | None:
+    async def claim_next(self, reviewer: Reviewer) -> Claim | None:
         """Lease the most urgent unleased item this reviewer may work, or None if none is."""
         now = self.now()
 
@@ -313,9 +362,9 @@ class ReviewQueue:
                 now + self._lease,
             )
 
-        return None if row is None else _item_from_row(row)
+        return None if row is None else _claim_from_row(row)
 
-    async def claim(self, reviewer: Reviewer, item_id: str) -> ReviewItem:
+    async def claim(self, reviewer: Reviewer, item_id: str) -> Claim:
         """Lease one named item (or renew the reviewer's own lease on it)."""
         now = self.now()
 
@@ -330,7 +379,7 @@ class ReviewQueue:
                 item_id,
             )
         if row is not None:
-            return _item_from_row(row)
+            return _claim_from_row(row)
 
         # Say why, so the page can tell the reviewer something useful.
         item = await self.get(reviewer.tenant, item_id)
@@ -452,6 +501,12 @@ class ReviewQueue:
         earlier = await connection.fetch(
             "SELECT reviewer, kind, edited_answer FROM review.votes"
             " WHERE item_id = $1 AND reviewer <> $2 ORDER BY cast_at",
+            item.item_id,
+            reviewer.pseudonym,
+        )
+
+        await connection.execute(
+            "UPDATE review.items SET voters = array_append(voters, $2) WHERE item_id = $1",
             item.item_id,
             reviewer.pseudonym,
         )
@@ -663,6 +718,20 @@ def _escalation(
         holding_message=holding_message,
         due_at=item.due_at,
         escalated_at=now,
+    )
+
+
+def _claim_from_row(row: asyncpg.Record) -> Claim:
+    """Turn a claimed row into a Claim."""
+    return Claim(
+        item_id=row["item_id"],
+        tenant=row["tenant"],
+        priority=Priority.from_rank(row["priority"]),
+        status=ItemStatus(row["status"]),
+        due_at=row["due_at"],
+        claimed_by=row["claimed_by"],
+        lease_expires_at=row["lease_expires_at"],
+        votes=row["votes"],
     )
 
 

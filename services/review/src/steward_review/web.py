@@ -224,10 +224,10 @@ def create_web_app(
         request: Request, principal: PagePrincipal, csrf: Annotated[str, Form()] = ""
     ) -> Response:
         check_csrf(request, csrf)
-        item = await queue.claim_next(reviewer_of(principal))
-        if item is None:
+        claim = await queue.claim_next(reviewer_of(principal))
+        if claim is None:
             return redirect("/queue", notice="Nothing is waiting that you can claim.")
-        return redirect(f"/items/{item.item_id}")
+        return redirect(f"/items/{claim.item_id}")
 
     @app.get("/items/{item_id}", response_class=HTMLResponse)
     async def item_page(
@@ -332,15 +332,15 @@ def create_web_app(
 
     @app.post("/api/tenants/{tenant}/claim-next")
     async def api_claim_next(tenant: str, principal: ApiPrincipal) -> Response:
-        item = await queue.claim_next(reviewer_of(principal))
-        if item is None:
+        claim = await queue.claim_next(reviewer_of(principal))
+        if claim is None:
             return Response(status_code=status.HTTP_204_NO_CONTENT)
-        return JSONResponse(item.model_dump(mode="json"))
+        return JSONResponse(claim.model_dump(mode="json"))
 
     @app.post("/api/tenants/{tenant}/items/{item_id}/claim")
     async def api_claim(tenant: str, item_id: str, principal: ApiPrincipal) -> dict[str, Any]:
-        item = await _api_call(queue.claim(reviewer_of(principal), item_id))
-        return item.model_dump(mode="json")
+        claim = await _api_call(queue.claim(reviewer_of(principal), item_id))
+        return claim.model_dump(mode="json")
 
     @app.post("/api/tenants/{tenant}/items/{item_id}/release", status_code=204)
     async def api_release(tenant: str, item_id: str, principal: ApiPrincipal) -> None:
