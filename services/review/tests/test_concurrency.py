@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 
 import asyncpg
 from steward_review import DecisionKind, DecisionRequest, Priority, ReviewQueue
 
-from .conftest import new_item, reviewer
+from .conftest import LEASE, MovableClock, new_item, reviewer
 
 ITEMS = 500
 REVIEWERS = 8
@@ -55,3 +56,23 @@ async def test_concurrent_decisions_on_one_item_decide_it_once(
     decided = [result for result in results if not isinstance(result, BaseException)]
     assert len(decided) == 1
     assert all("already decided" in str(result) for result in results if result not in decided)
+
+
+async def test_expired_leases_are_reclaimed_once_each_under_contention(
+    pool: asyncpg.Pool, queue: ReviewQueue, clock: MovableClock
+) -> None:
+    for number in range(200):
+        await queue.enqueue(new_item(f"item-{number}"))
+    while await queue.claim_next(reviewer("gone")) is not None:
+        pass
+    clock.advance(LEASE + timedelta(seconds=1))
+    reclaimed: list[str] = []
+
+    async def work(name: str) -> None:
+        while (claim := await queue.claim_next(reviewer(name))) is not None:
+            reclaimed.append(claim.item_id)
+
+    await asyncio.gather(*(work(f"r{index}") for index in range(REVIEWERS)))
+
+    assert sorted(reclaimed) == sorted(f"item-{number}" for number in range(200))
+    assert {row["claims"] for row in await pool.fetch("SELECT claims FROM review.items")} == {2}

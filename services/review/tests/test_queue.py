@@ -421,3 +421,20 @@ async def test_edited_answer_line_ends_are_normalised(
     )
 
     assert sink.decisions[0].citizen_answer == "Line one.\nLine two."
+
+
+async def test_expired_lease_on_urgent_item_beats_fresh_normal_item(
+    queue: ReviewQueue, clock: MovableClock
+) -> None:
+    await queue.enqueue(new_item("urgent", priority=Priority.URGENT))
+    await queue.claim(reviewer("ann"), "urgent")
+    await queue.enqueue(new_item("normal"))
+    clock.advance(LEASE + timedelta(seconds=1))
+
+    first = await queue.claim_next(reviewer("bob"))
+    second = await queue.claim_next(reviewer("bob"))
+
+    assert first is not None
+    assert first.item_id == "urgent"
+    assert second is not None
+    assert second.item_id == "normal"
