@@ -13,7 +13,7 @@ def test_tenant_entries_override_only_the_fields_they_name(tmp_path: Path) -> No
     path = tmp_path / "policy.yaml"
     path.write_text(
         "default:\n"
-        "  contact_route: \"311\"\n"
+        '  contact_route: "311"\n'
         "  sla_minutes: {urgent: 10, high: 30, normal: 120, low: 600}\n"
         "tenants:\n"
         "  courts:\n"
