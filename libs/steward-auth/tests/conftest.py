@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from auth_samples import AUDIENCE, ISSUER, TokenFactory
 from steward_auth import AuthSettings, SigningKey, generate_signing_key, mint_token, write_jwks
-
-ISSUER = "https://id.example.gov"
-AUDIENCE = "steward-review"
-
-TokenFactory = Callable[..., str]
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import pytest
+from auth_samples import TokenFactory
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from steward_auth import (
@@ -18,8 +19,6 @@ from steward_auth import (
     generate_signing_key,
     require_roles,
 )
-
-from .conftest import TokenFactory
 
 COOKIE = "steward_session"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from auth_samples import AUDIENCE, ISSUER, TokenFactory
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import ValidationError
@@ -24,8 +25,6 @@ from steward_auth import (
     mint_token,
     write_jwks,
 )
-
-from .conftest import AUDIENCE, ISSUER, TokenFactory
 
 
 def _b64(data: dict[str, object]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from review_samples import AUDIENCE, ISSUER, LEASE, MovableClock
 from steward_auth import (
     AuthSettings,
     SigningKey,
@@ -21,12 +21,8 @@ from steward_auth import (
     write_jwks,
 )
 from steward_review import (
-    NewReviewItem,
-    Passage,
     PolicyBook,
-    Priority,
     RecordingSink,
-    Reviewer,
     ReviewerPseudonyms,
     ReviewQueue,
     TenantPolicy,
@@ -34,21 +30,7 @@ from steward_review import (
 from steward_review.local_postgres import LocalPostgres
 from steward_review.web import create_web_app
 
-LEASE = timedelta(minutes=5)
 _database_numbers = itertools.count()
-
-
-class MovableClock:
-    """A clock the test moves by hand, so leases and SLAs expire without waiting."""
-
-    def __init__(self) -> None:
-        self.current = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
 
 
 @pytest.fixture(scope="session")
@@ -97,36 +79,6 @@ async def queue(
     created = ReviewQueue(pool, policies=policies, sink=sink, lease=LEASE, clock=clock)
     await created.install_schema()
     return created
-
-
-def new_item(
-    item_id: str,
-    *,
-    tenant: str = "agency-a",
-    priority: Priority = Priority.NORMAL,
-    reason: str = "low_confidence",
-    draft: str = "File by April 15.\nUse Form 1040.\n",
-) -> NewReviewItem:
-    """Build a review item shaped like what the guardrail sends."""
-    return NewReviewItem(
-        item_id=item_id,
-        tenant=tenant,
-        correlation_id=f"corr-{item_id}",
-        reason=reason,
-        priority=priority,
-        question="When is the tax deadline? My SSN is [REDACTED].",
-        draft_answer=draft,
-        passages=(Passage(chunk_id="c1", text="Taxes are due April 15.", document_id="001"),),
-    )
-
-
-def reviewer(name: str, tenant: str = "agency-a", *, supervisor: bool = False) -> Reviewer:
-    """Build a reviewer with a readable pseudonym for assertions."""
-    return Reviewer(pseudonym=f"rv-{name}", tenant=tenant, supervisor=supervisor)
-
-
-ISSUER = "https://id.agency-a.gov"
-AUDIENCE = "steward-review"
 
 
 @pytest.fixture(scope="session")

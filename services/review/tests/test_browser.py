@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from review_samples import new_item
 from steward_review import DecisionKind, RecordingSink, ReviewerPseudonyms, ReviewQueue
-
-from .conftest import new_item
 
 playwright_api = pytest.importorskip("playwright.async_api")
 

@@ -7,9 +7,8 @@ from collections import Counter
 from datetime import timedelta
 
 import asyncpg
+from review_samples import LEASE, MovableClock, new_item, reviewer
 from steward_review import DecisionKind, DecisionRequest, Priority, ReviewQueue
-
-from .conftest import LEASE, MovableClock, new_item, reviewer
 
 ITEMS = 500
 REVIEWERS = 8

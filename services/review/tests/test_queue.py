@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+from review_samples import LEASE, MovableClock, new_item, reviewer
 from steward_review import (
     DecisionKind,
     DecisionRequest,
@@ -21,8 +22,6 @@ from steward_review import (
     ReviewEscalation,
     ReviewQueue,
 )
-
-from .conftest import LEASE, MovableClock, new_item, reviewer
 
 
 async def test_enqueue_sets_due_time_from_the_tenant_sla(

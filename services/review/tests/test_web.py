@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from review_samples import MovableClock, new_item
 from steward_review import DecisionKind, ItemStatus, RecordingSink, ReviewerPseudonyms, ReviewQueue
 from steward_review.web import SESSION_COOKIE, format_time_left
-
-from .conftest import MovableClock, new_item
 
 TokenFactory = Callable[..., str]
 
