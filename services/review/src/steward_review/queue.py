@@ -421,6 +421,8 @@ class ReviewQueue:
 
             # High-impact tenants need two reviewers who agree, unless a supervisor settles
             # an escalated item.
+            # LIMITATION: one supervisor settles an escalated high-impact item alone; a second
+            # supervisor vote would need the same voting path keyed on the escalated status.
             elif policy.high_impact and item.status is not ItemStatus.ESCALATED:
                 outcome, staged = await self._vote(connection, item, reviewer, request, now)
                 seqs = [await self._stage(connection, item.item_id, staged, now)] if staged else []
@@ -476,6 +478,7 @@ class ReviewQueue:
 
     async def deliver_pending(self, limit: int = 500) -> int:
         """Hand the sink every stored decision or escalation it has not yet taken."""
+        # LIMITATION: delivered outbox rows are kept forever; a retention job would prune them.
         return await self._deliver(None, limit)
 
     async def _vote(

@@ -82,6 +82,8 @@ def create_web_app(
     app = FastAPI(title="Steward review desk", docs_url=None, redoc_url=None)
     templates = Jinja2Templates(directory=_HERE / "templates")
     templates.env.filters["time_left"] = format_time_left
+    # LIMITATION: without a shared csrf_secret, replicas behind one load balancer reject each
+    # other's forms; pass the same secret to every replica to lift it.
     csrf_key = csrf_secret or secrets.token_bytes(32)
 
     page_principal = require_roles(verifier, *DESK_ROLES, cookie_name=SESSION_COOKIE)
@@ -91,6 +93,8 @@ def create_web_app(
 
     def reviewer_of(principal: Principal) -> Reviewer:
         """Turn a verified principal into the pseudonymous reviewer the queue knows."""
+        # LIMITATION: a token names one tenant, so a supervisor serving several agencies needs
+        # one sign-in per agency; a tenants claim would lift it.
         return Reviewer(
             pseudonym=pseudonyms.of(principal.subject),
             tenant=principal.tenant,
@@ -155,6 +159,8 @@ def create_web_app(
 
     @app.post("/sign-in")
     async def sign_in(request: Request, token: Annotated[str, Form()]) -> Response:
+        # LIMITATION: reviewers paste a token minted elsewhere; an OpenID Connect code flow
+        # against the agency's identity provider would replace this form.
         # Check the token now, so a bad one is refused here rather than on the next page.
         token = token.strip()
         try:
@@ -236,7 +242,7 @@ def create_web_app(
         principal: PagePrincipal,
         notice: Annotated[str | None, Query(max_length=300)] = None,
     ) -> HTMLResponse:
-        item = await _page_call(queue.get(principal.tenant, item_id))
+        item = await _answer_domain_errors(queue.get(principal.tenant, item_id))
         return render(request, "item.html", _item_context(item, principal, notice))
 
     @app.post("/items/{item_id}/claim")
@@ -277,7 +283,7 @@ def create_web_app(
         try:
             outcome = await queue.decide(reviewer_of(principal), item_id, decision)
         except (InvalidDecision, LeaseNotHeld) as error:
-            item = await _page_call(queue.get(principal.tenant, item_id))
+            item = await _answer_domain_errors(queue.get(principal.tenant, item_id))
             context = _item_context(item, principal, str(error))
             context["form"] = {
                 "kind": kind.value,
@@ -327,7 +333,7 @@ def create_web_app(
 
     @app.get("/api/tenants/{tenant}/items/{item_id}")
     async def api_get(tenant: str, item_id: str, principal: ApiPrincipal) -> dict[str, Any]:
-        item = await _api_call(queue.get(tenant, item_id))
+        item = await _answer_domain_errors(queue.get(tenant, item_id))
         return item.model_dump(mode="json")
 
     @app.post("/api/tenants/{tenant}/claim-next")
@@ -339,7 +345,7 @@ def create_web_app(
 
     @app.post("/api/tenants/{tenant}/items/{item_id}/claim")
     async def api_claim(tenant: str, item_id: str, principal: ApiPrincipal) -> dict[str, Any]:
-        claim = await _api_call(queue.claim(reviewer_of(principal), item_id))
+        claim = await _answer_domain_errors(queue.claim(reviewer_of(principal), item_id))
         return claim.model_dump(mode="json")
 
     @app.post("/api/tenants/{tenant}/items/{item_id}/release", status_code=204)
@@ -350,22 +356,20 @@ def create_web_app(
     async def api_decide(
         tenant: str, item_id: str, decision: DecisionRequest, principal: ApiPrincipal
     ) -> dict[str, Any]:
-        outcome = await _api_call(queue.decide(reviewer_of(principal), item_id, decision))
+        deciding = queue.decide(reviewer_of(principal), item_id, decision)
+        outcome = await _answer_domain_errors(deciding)
         return outcome.model_dump(mode="json")
 
     return app
 
 
-async def _api_call(call: Awaitable[T]) -> T:
+async def _answer_domain_errors(call: Awaitable[T]) -> T:
     """Await a queue call, turning domain errors into HTTP answers with their message."""
     try:
         result = await call
     except (ItemNotFound, ItemUnavailable, LeaseNotHeld, InvalidDecision) as error:
         raise HTTPException(_ERROR_STATUS[type(error)], str(error)) from error
     return result
-
-
-_page_call = _api_call
 
 
 def _entry_json(entry: QueueEntry) -> dict[str, Any]:
