@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_samples import AUDIENCE, ISSUER, TokenFactory
 from steward_auth import AuthSettings, SigningKey, generate_signing_key, mint_token, write_jwks
+
+# Under --import-mode=importlib test folders are not on the import path, so the shared
+# samples beside this file are put there explicitly.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from auth_samples import AUDIENCE, ISSUER, TokenFactory
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,6 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from review_samples import AUDIENCE, ISSUER, LEASE, MovableClock
 from steward_auth import (
     AuthSettings,
     SigningKey,
@@ -31,6 +31,12 @@ from steward_review.local_postgres import LocalPostgres
 from steward_review.web import create_web_app
 
 _database_numbers = itertools.count()
+
+# Under --import-mode=importlib test folders are not on the import path, so the shared
+# samples beside this file are put there explicitly.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from review_samples import AUDIENCE, ISSUER, LEASE, MovableClock  # noqa: E402
 
 
 @pytest.fixture(scope="session")
