@@ -110,10 +110,12 @@ def make_token(signing_key: SigningKey) -> Callable[..., str]:
         *,
         tenant: str = "agency-a",
         roles: tuple[str, ...] = ("reviewer",),
+        key: SigningKey | None = None,
         **overrides: Any,
     ) -> str:
         claims: dict[str, Any] = {"issuer": ISSUER, "audience": AUDIENCE, **overrides}
-        return mint_token(signing_key, subject=subject, tenant=tenant, roles=list(roles), **claims)
+        signer = key or signing_key
+        return mint_token(signer, subject=subject, tenant=tenant, roles=list(roles), **claims)
 
     return factory
 

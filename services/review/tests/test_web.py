@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -9,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from review_samples import MovableClock, new_item
+from steward_auth import generate_signing_key
 from steward_review import DecisionKind, ItemStatus, RecordingSink, ReviewerPseudonyms, ReviewQueue
 from steward_review.web import SESSION_COOKIE, format_time_left
 
@@ -286,3 +290,46 @@ async def test_escalated_items_need_the_supervisor_role(
 
     assert reviewer_try.status_code == 409
     assert supervisor_try.status_code == 200
+
+
+def _unsigned(token: str) -> str:
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).rstrip(b"=")
+    return f"{header.decode()}.{token.split('.')[1]}."
+
+
+REFUSED_TOKENS: dict[str, tuple[Callable[[TokenFactory], str], int]] = {
+    "alg none": (lambda make: _unsigned(make()), 401),
+    "unexpected alg": (
+        lambda make: make(key=generate_signing_key("HS256", kid="review-test")),
+        401,
+    ),
+    "wrong key": (lambda make: make(key=generate_signing_key("ES256", kid="review-test")), 401),
+    "expired": (lambda make: make(now=datetime.now(UTC) - timedelta(hours=3)), 401),
+    "wrong issuer": (lambda make: make(issuer="https://id.elsewhere.gov"), 401),
+    "wrong audience": (lambda make: make(audience="steward-gateway"), 401),
+    "another tenant": (lambda make: make(tenant="courts"), 403),
+    "missing role": (lambda make: make(roles=("auditor",)), 403),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_TOKENS))
+async def test_review_api_refuses_bad_tokens_without_logging_them(
+    client: httpx.AsyncClient,
+    make_token: TokenFactory,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+) -> None:
+    build, expected_status = REFUSED_TOKENS[case]
+    token = build(make_token)
+    caplog.set_level(logging.DEBUG)
+
+    listed = await client.get("/api/tenants/agency-a/items", headers=_bearer(token))
+    claimed = await client.post("/api/tenants/agency-a/claim-next", headers=_bearer(token))
+
+    assert (listed.status_code, claimed.status_code) == (expected_status, expected_status)
+    printed = capsys.readouterr()
+    logged = printed.out + printed.err + caplog.text
+    assert logged.count("auth.refused") >= 2
+    assert token not in logged
+    assert token not in listed.text
