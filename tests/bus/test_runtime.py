@@ -100,15 +100,15 @@ async def test_a_duplicate_delivery_is_handled_once_even_across_restarts(
     async with publisher:
         first = consumer()
         async with first:
-            await publisher.broker.publish(value, topic, key=b"corr-dup")
-            await publisher.broker.publish(value, topic, key=b"corr-dup")
+            await publisher.send_raw(topic, value, key=b"corr-dup")
+            await publisher.send_raw(topic, value, key=b"corr-dup")
             await eventually(lambda: first.stats.duplicates == 1)
             assert handled == [envelope.id]
 
         # A new process of the same group, after the redelivery of an old event.
         second = consumer()
         async with second:
-            await publisher.broker.publish(value, topic, key=b"corr-dup")
+            await publisher.send_raw(topic, value, key=b"corr-dup")
             fresh = await publisher.publish(_request(), tenant="revenue", correlation_id="c2")
             await eventually(lambda: fresh.id in handled)
         assert second.stats.duplicates == 1
@@ -137,9 +137,9 @@ async def test_malformed_unknown_and_invalid_messages_reach_the_dlq_and_consumin
     invalid["tenant"] = "Not A Tenant!"
 
     async with producer, consumer:
-        await producer.broker.publish(b"{not json", topic, key=b"k1")
-        await producer.broker.publish(json.dumps(future_version).encode(), topic, key=b"k2")
-        await producer.broker.publish(json.dumps(invalid).encode(), topic, key=b"k3")
+        await producer.send_raw(topic, b"{not json", key=b"k1")
+        await producer.send_raw(topic, json.dumps(future_version).encode(), key=b"k2")
+        await producer.send_raw(topic, json.dumps(invalid).encode(), key=b"k3")
         await producer.publish(_request("c-after"), tenant="revenue", correlation_id="c-after")
         await eventually(lambda: "c-after" in handled)
         dead = await read_topic(topic + ".dlq", 3)
@@ -239,7 +239,7 @@ async def test_a_records_subscription_sees_several_topics_and_rereads_a_failed_b
     async with producer, recorder:
         sent = await producer.publish(_request("c-1"), tenant="revenue", correlation_id="c-1")
         answered = await producer.publish(_answer("c-1"), tenant="revenue", correlation_id="c-1")
-        await producer.broker.publish(b"not an event", requested, key=b"c-1")
+        await producer.send_raw(requested, b"not an event", key=b"c-1")
         await eventually(lambda: len(seen) == 2)
         dead = await read_topic(requested + ".dlq", 1)
 

@@ -56,15 +56,20 @@ def configure_logging(service_name: str, settings: BusSettings) -> None:
     """Structured logs on stderr: JSON lines carrying the bound correlation and event ids."""
     if _configured.get("logging"):
         return
+    # Imported here: the runtime imports this module.
+    from steward_bus.runtime import add_event_context
+
     level = logging.getLevelName(settings.log_level)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_format == "json"
         else structlog.dev.ConsoleRenderer()
     )
+    structlog.contextvars.bind_contextvars(service=service_name)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_event_context,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.dict_tracebacks,
