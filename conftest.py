@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,12 @@ import pytest
 from steward_infra import LocalBroker, LocalPostgres, LocalStack, free_port
 
 ROOT = Path(__file__).parent
+
+# Test modules are imported by path; the shared test kits that sit beside them in each
+# package's tests folder are importable by name through this.
+for tests_folder in sorted(ROOT.glob("*/*/tests")):
+    if tests_folder.parts[-3] in {"libs", "services"}:
+        sys.path.insert(0, str(tests_folder))
 
 
 @pytest.fixture(scope="session")

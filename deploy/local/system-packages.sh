@@ -7,6 +7,10 @@ need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
   need+=(postgresql)
 fi
+# The review desk's browser test drives Debian's headless Chromium through Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+  need+=(chromium)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
