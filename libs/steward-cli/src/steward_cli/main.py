@@ -19,14 +19,14 @@ app.add_typer(infra_app, name="infra")
 console = Console()
 
 
-def _start_infra() -> LocalStack:
+def _start_infra() -> tuple[LocalStack, list[str]]:
     stack = LocalStack.from_settings(InfraSettings())
     try:
-        stack.start()
+        started = stack.start()
     except InfraError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
-    return stack
+    return stack, started
 
 
 @app.command()
@@ -34,7 +34,7 @@ def up(
     keep_infra: bool = typer.Option(False, help="Leave the broker and PostgreSQL running."),
 ) -> None:
     """Run the embedded stack and every service until Ctrl-C."""
-    stack = _start_infra()
+    stack, started = _start_infra()
     environment = stack.environment()
     settings = BusSettings(
         kafka_bootstrap=environment["STEWARD_KAFKA_BOOTSTRAP"],
@@ -71,14 +71,15 @@ def up(
     finally:
         supervisor.stop()
         if not keep_infra:
-            stack.stop()
+            # What was already running before `up` is left running.
+            stack.stop_started(started)
         console.print("Steward stopped.")
 
 
 @infra_app.command("up")
 def infra_up() -> None:
     """Start the broker and PostgreSQL and leave them running."""
-    stack = _start_infra()
+    stack, _ = _start_infra()
     for key, value in stack.environment().items():
         console.print(f"{key}={value}")
 

@@ -38,14 +38,24 @@ class LocalStack:
             postgres=LocalPostgres(port=settings.pg_port, data_dir=settings.data_dir / "postgres"),
         )
 
-    def start(self) -> None:
-        """Start both components; each start is a no-op when it already runs."""
-        self.broker.start()
+    def start(self) -> list[str]:
+        """Start both components, each a no-op when it already runs; name those started."""
+        started = ["broker"] if self.broker.start() else []
         try:
-            self.postgres.start()
+            if self.postgres.start():
+                started.append("postgres")
         except Exception:
-            self.broker.stop()
+            if started:
+                self.broker.stop()
             raise
+        return started
+
+    def stop_started(self, started: list[str]) -> None:
+        """Stop the components a `start()` call reported starting, and no others."""
+        if "broker" in started:
+            self.broker.stop()
+        if "postgres" in started:
+            self.postgres.stop()
 
     def stop(self) -> None:
         """Stop both components."""
