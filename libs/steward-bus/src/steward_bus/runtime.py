@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from opentelemetry import metrics, propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
 from steward_events import (
@@ -107,6 +108,23 @@ class BusStats:
     duplicates: int = 0
     retries: int = 0
     dead_lettered: Counter[str] = field(default_factory=Counter)
+
+
+def _tracing() -> bool:
+    # Without a configured SDK every span is a no-op; skipping them saves a tenth of a publish.
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+def _span(
+    name: str,
+    *,
+    kind: SpanKind,
+    attributes: dict[str, Any],
+    context: Context | None = None,
+) -> contextlib.AbstractContextManager[trace.Span]:
+    if not _tracing():
+        return contextlib.nullcontext(trace.INVALID_SPAN)
+    return _tracer.start_as_current_span(name, context=context, kind=kind, attributes=attributes)
 
 
 def current_event() -> Envelope[Any] | None:
@@ -397,7 +415,7 @@ class Service:
                 f"correlation_id; got tenant={tenant!r}, correlation_id={correlation_id!r}"
             )
         topic = self.topic(type(data).spec)
-        with _tracer.start_as_current_span(
+        with _span(
             f"send {topic}",
             kind=SpanKind.PRODUCER,
             attributes={
@@ -409,7 +427,8 @@ class Service:
             },
         ) as span:
             headers: dict[str, str] = {}
-            propagate.inject(headers)
+            if span.get_span_context().is_valid:
+                propagate.inject(headers)
             envelope = new_envelope(
                 data,
                 source=self.source,
@@ -548,12 +567,17 @@ class Service:
         record: ConsumerRecord[bytes, bytes],
         envelope: Envelope[Any],
     ) -> None:
-        carrier = {key: value.decode("latin-1") for key, value in record.headers or ()}
-        context = propagate.extract(carrier)
+        context = (
+            propagate.extract(
+                {key: value.decode("latin-1") for key, value in record.headers or ()}
+            )
+            if _tracing()
+            else None
+        )
         token = _current_event.set(envelope)
         try:
             with (
-                _tracer.start_as_current_span(
+                _span(
                     f"process {record.topic}",
                     context=context,
                     kind=SpanKind.CONSUMER,
