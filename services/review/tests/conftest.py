@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from steward_auth import (
     mint_token,
     write_jwks,
 )
+from steward_infra import LocalStack
 from steward_review import (
     PolicyBook,
     RecordingSink,
@@ -27,14 +28,13 @@ from steward_review import (
     ReviewQueue,
     TenantPolicy,
 )
-from steward_infra import LocalStack
 from steward_review.web import create_web_app
 
 # Under --import-mode=importlib test folders are not on the import path, so the shared
 # samples beside this file are put there explicitly.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from review_samples import AUDIENCE, ISSUER, LEASE, MovableClock  # noqa: E402
+from review_samples import AUDIENCE, ISSUER, LEASE, MovableClock
 
 
 @pytest.fixture
