@@ -1,10 +1,10 @@
-"""A private PostgreSQL cluster per session, a fresh database per test, and a movable clock."""
+"""A fresh database per test in the session's PostgreSQL, keys, tokens and a movable clock."""
 
 from __future__ import annotations
 
-import itertools
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from steward_auth import (
     mint_token,
     write_jwks,
 )
+from steward_infra import LocalStack
 from steward_review import (
     PolicyBook,
     RecordingSink,
@@ -27,34 +28,30 @@ from steward_review import (
     ReviewQueue,
     TenantPolicy,
 )
-from steward_review.local_postgres import LocalPostgres
 from steward_review.web import create_web_app
-
-_database_numbers = itertools.count()
 
 # Under --import-mode=importlib test folders are not on the import path, so the shared
 # samples beside this file are put there explicitly.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from review_samples import AUDIENCE, ISSUER, LEASE, MovableClock  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[LocalPostgres]:
-    with LocalPostgres(durable=False) as cluster:
-        yield cluster
+from review_samples import AUDIENCE, ISSUER, LEASE, MovableClock
 
 
 @pytest.fixture
-async def pool(postgres: LocalPostgres) -> AsyncIterator[asyncpg.Pool]:
-    name = f"review_test_{next(_database_numbers)}"
-    admin = await asyncpg.connect(postgres.dsn)
+async def pool(stack: LocalStack) -> AsyncIterator[asyncpg.Pool]:
+    # A database of the test's own in the session's cluster, named apart from other runs.
+    name = f"review_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(stack.postgres.dsn)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
 
-    dsn = postgres.dsn.rsplit("/", 1)[0] + f"/{name}"
+    dsn = stack.postgres.dsn.rsplit("/", 1)[0] + f"/{name}"
     async with asyncpg.create_pool(dsn, min_size=1, max_size=10) as created:
         yield created
+
+    admin = await asyncpg.connect(stack.postgres.dsn)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
 
 
 @pytest.fixture

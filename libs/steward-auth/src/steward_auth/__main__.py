@@ -1,4 +1,4 @@
-"""Command line for development keys and tokens: `python -m steward_auth new-key|mint`."""
+"""Development keys and tokens: `python -m steward_auth new-key|mint|dev-token`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
+from steward_auth._development import DEFAULT_DEV_AUTH_DIR, ensure_development_keys
 from steward_auth._errors import AuthConfigError
 from steward_auth._mint import SigningKey, generate_signing_key, mint_token, write_jwks
 
@@ -60,6 +61,18 @@ def _mint(args: argparse.Namespace) -> None:
     print(token)
 
 
+def _dev_token(args: argparse.Namespace) -> None:
+    """Print a token from the embedded profile's development key, creating the key if needed."""
+    keys = ensure_development_keys(args.dir)
+    token = keys.mint(
+        subject=args.subject,
+        tenant=args.tenant,
+        roles=args.role,
+        lifetime=timedelta(minutes=args.minutes),
+    )
+    print(token)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run new-key or mint."""
     parser = argparse.ArgumentParser(prog="python -m steward_auth", description=__doc__)
@@ -82,6 +95,16 @@ def main(argv: list[str] | None = None) -> None:
     mint.add_argument("--audience", required=True)
     mint.add_argument("--minutes", type=int, default=60)
     mint.set_defaults(run=_mint)
+
+    dev_token = commands.add_parser(
+        "dev-token", help="print a token every edge of the embedded profile accepts"
+    )
+    dev_token.add_argument("--dir", type=Path, default=DEFAULT_DEV_AUTH_DIR)
+    dev_token.add_argument("--subject", required=True)
+    dev_token.add_argument("--tenant", required=True)
+    dev_token.add_argument("--role", action="append", default=[], help="repeat for several roles")
+    dev_token.add_argument("--minutes", type=int, default=480)
+    dev_token.set_defaults(run=_dev_token)
 
     args = parser.parse_args(argv)
     try:

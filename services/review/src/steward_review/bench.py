@@ -6,13 +6,15 @@ import argparse
 import asyncio
 import json
 import statistics
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
+from steward_infra import LocalPostgres, free_port
 
-from steward_review.local_postgres import LocalPostgres
 from steward_review.model import NewReviewItem, Passage, Priority, Reviewer
 from steward_review.policy import PolicyBook
 from steward_review.queue import ReviewQueue, create_review_pool
@@ -168,12 +170,18 @@ def main() -> None:
             run_benchmark(args.dsn, items=args.items, workers=args.workers, rounds=args.rounds)
         )
     else:
-        with LocalPostgres(durable=True) as cluster:
-            result = asyncio.run(
-                run_benchmark(
-                    cluster.dsn, items=args.items, workers=args.workers, rounds=args.rounds
+        # A throwaway cluster with PostgreSQL's durable defaults (fsync on), removed after.
+        with tempfile.TemporaryDirectory(prefix="steward-review-bench-") as folder:
+            cluster = LocalPostgres(port=free_port(), data_dir=Path(folder))
+            cluster.start()
+            try:
+                result = asyncio.run(
+                    run_benchmark(
+                        cluster.dsn, items=args.items, workers=args.workers, rounds=args.rounds
+                    )
                 )
-            )
+            finally:
+                cluster.stop()
 
     print(json.dumps(result, indent=2))
     verdict = "meets" if result["ratio"] >= TARGET_RATIO else "misses"  # type: ignore[operator]

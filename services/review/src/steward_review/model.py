@@ -58,14 +58,23 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# The longest answer and reason the desk accepts: what an event can carry to the citizen.
+MAX_ANSWER_CHARS = 20_000
+MAX_REASON_CHARS = 1_000
+
+
 class Passage(_Record):
-    """A retrieved passage the draft answer was built from."""
+    """A retrieved passage the draft answer was built from, numbered [n] in the answer."""
 
     chunk_id: str
     text: str
     document_id: str = ""
     title: str = ""
     score: float | None = None
+    document_version: int | None = None
+    content_hash: str | None = None
+    source_url: str | None = None
+    section_path: tuple[str, ...] = ()
 
 
 class GuardrailFinding(_Record):
@@ -74,6 +83,22 @@ class GuardrailFinding(_Record):
     check: str
     verdict: str
     detail: str = ""
+    score: float | None = None
+
+
+class ReviewContext(_Record):
+    """Where an item came from; the desk keeps it and hands it back with the outcome."""
+
+    conversation_id: str | None = None
+    stage: str | None = Field(default=None, description="'input' or 'output'.")
+    language: str | None = None
+    groundedness: float | None = None
+    policy_id: str | None = None
+    policy_version: str | None = None
+    policy_sha256: str | None = None
+    subject: str | None = Field(default=None, description="The citizen's pseudonym.")
+    training_consent: bool = False
+    traceparent: str | None = None
 
 
 class NewReviewItem(_Record):
@@ -82,13 +107,14 @@ class NewReviewItem(_Record):
     item_id: str = Field(min_length=1, max_length=200)
     tenant: str = Field(min_length=1, max_length=200)
     correlation_id: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS)
     priority: Priority = Priority.NORMAL
     question: str
-    draft_answer: str
+    draft_answer: str = Field(description="Empty when the question itself is under review.")
     passages: tuple[Passage, ...] = ()
     findings: tuple[GuardrailFinding, ...] = ()
     requested_at: datetime | None = None
+    context: ReviewContext = ReviewContext()
 
 
 class ReviewItem(_Record):
@@ -111,6 +137,7 @@ class ReviewItem(_Record):
     escalated_at: datetime | None
     escalation_reason: str | None
     votes: int
+    context: ReviewContext = ReviewContext()
 
     def time_left(self, now: datetime) -> timedelta:
         """Time until the SLA due time; negative once overdue."""
@@ -156,8 +183,8 @@ class DecisionRequest(_Record):
     """What a reviewer submits for a claimed item."""
 
     kind: DecisionKind
-    edited_answer: str | None = None
-    reason: str | None = Field(default=None, max_length=2000)
+    edited_answer: str | None = Field(default=None, max_length=MAX_ANSWER_CHARS)
+    reason: str | None = Field(default=None, max_length=MAX_REASON_CHARS)
 
     @field_validator("edited_answer")
     @classmethod
@@ -184,6 +211,9 @@ class ReviewDecision(_Record):
     enqueued_at: datetime
     decided_at: datetime
     time_to_decision_s: float
+    question: str = ""
+    passages: tuple[Passage, ...] = ()
+    context: ReviewContext = ReviewContext()
 
 
 class ReviewEscalation(_Record):
@@ -199,6 +229,7 @@ class ReviewEscalation(_Record):
     holding_message: str | None
     due_at: datetime
     escalated_at: datetime
+    context: ReviewContext = ReviewContext()
 
 
 class DecisionOutcome(_Record):

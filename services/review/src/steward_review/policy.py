@@ -29,12 +29,21 @@ class TenantPolicy(BaseModel):
         default_factory=lambda: dict(DEFAULT_SLA_MINUTES)
     )
     high_impact: bool = False
-    contact_route: str = "the agency's public contact line"
-    decline_message: str = (
-        "We could not give an answer to this question here. Please contact {contact_route}."
+    contact_route: str = Field(default="the agency's public contact line", max_length=300)
+    decline_message: str = Field(
+        default=(
+            "We could not give an answer to this question here. Please contact {contact_route}."
+        ),
+        max_length=5_000,
     )
-    holding_message: str | None = (
-        "A person is still checking the answer to your question; thank you for waiting."
+    # Short enough to travel in an event's short-text field.
+    holding_message: str | None = Field(
+        default="A person is still checking the answer to your question; thank you for waiting.",
+        max_length=1_000,
+    )
+    ai_notice: str | None = Field(
+        default="This answer was drafted with an AI assistant and checked by a person.",
+        max_length=1_000,
     )
 
     def due_at(self, priority: Priority, requested_at: datetime) -> datetime:

@@ -25,6 +25,7 @@ from steward_review.model import (
     Passage,
     Priority,
     QueueEntry,
+    ReviewContext,
     ReviewDecision,
     Reviewer,
     ReviewEscalation,
@@ -66,8 +67,12 @@ CREATE TABLE IF NOT EXISTS review.item_contents (
     question      text NOT NULL,
     draft_answer  text NOT NULL,
     passages      jsonb NOT NULL,
-    findings      jsonb NOT NULL
+    findings      jsonb NOT NULL,
+    context       jsonb NOT NULL DEFAULT '{}'
 );
+
+-- Tables made before items kept their provenance gain it here.
+ALTER TABLE review.item_contents ADD COLUMN IF NOT EXISTS context jsonb NOT NULL DEFAULT '{}';
 
 -- Unleased and leased items are indexed apart, so finding the next free item never walks
 -- past the items other reviewers hold.
@@ -103,7 +108,7 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON review.outbox (seq) WHERE delivered
 
 ITEM_COLUMNS = """
     i.item_id, i.tenant, i.correlation_id, i.reason, i.priority, c.question, c.draft_answer,
-    c.passages, c.findings, i.status, i.enqueued_at, i.due_at, i.claimed_by,
+    c.passages, c.findings, c.context, i.status, i.enqueued_at, i.due_at, i.claimed_by,
     i.lease_expires_at, i.escalated_at, i.escalation_reason, cardinality(i.voters) AS votes
 """
 
@@ -121,8 +126,8 @@ WITH stored AS (
     ON CONFLICT (item_id) DO NOTHING
     RETURNING item_id
 )
-INSERT INTO review.item_contents (item_id, question, draft_answer, passages, findings)
-SELECT item_id, $6, $7, $8::jsonb, $9::jsonb FROM stored
+INSERT INTO review.item_contents (item_id, question, draft_answer, passages, findings, context)
+SELECT item_id, $6, $7, $8::jsonb, $9::jsonb, $12::jsonb FROM stored
 """
 
 ITEMS_WITH_CONTENT = "review.items i JOIN review.item_contents c ON c.item_id = i.item_id"
@@ -293,6 +298,7 @@ class ReviewQueue:
                 json.dumps([finding.model_dump() for finding in new.findings]),
                 requested_at,
                 due_at,
+                new.context.model_dump_json(),
             )
             row = await connection.fetchrow(SELECT_ITEM_SQL, new.tenant, new.item_id)
 
@@ -646,6 +652,8 @@ def _check_lease(item: ReviewItem, reviewer: Reviewer, now: datetime) -> None:
 
 def _check_request(item: ReviewItem, reviewer: Reviewer, request: DecisionRequest) -> None:
     """Refuse a decision that lacks what its kind needs."""
+    if request.kind is DecisionKind.APPROVE and not item.draft_answer.strip():
+        raise InvalidDecision("there is no draft answer to approve; write one (edit) or reject")
     if request.kind is DecisionKind.REJECT and not (request.reason or "").strip():
         raise InvalidDecision("a rejection needs a reason, got none")
     if request.kind is DecisionKind.EDIT:
@@ -698,6 +706,9 @@ def _decision(
         enqueued_at=item.enqueued_at,
         decided_at=now,
         time_to_decision_s=(now - item.enqueued_at).total_seconds(),
+        question=item.question,
+        passages=item.passages,
+        context=item.context,
     )
 
 
@@ -721,6 +732,7 @@ def _escalation(
         holding_message=holding_message,
         due_at=item.due_at,
         escalated_at=now,
+        context=item.context,
     )
 
 
@@ -758,4 +770,5 @@ def _item_from_row(row: asyncpg.Record) -> ReviewItem:
         escalated_at=row["escalated_at"],
         escalation_reason=row["escalation_reason"],
         votes=row["votes"],
+        context=ReviewContext.model_validate_json(row["context"]),
     )

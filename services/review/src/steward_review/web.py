@@ -271,7 +271,7 @@ def create_web_app(
         principal: PagePrincipal,
         kind: Annotated[DecisionKind, Form()],
         edited_answer: Annotated[str, Form()] = "",
-        reason: Annotated[str, Form(max_length=2000)] = "",
+        reason: Annotated[str, Form(max_length=1000)] = "",
         csrf: Annotated[str, Form()] = "",
     ) -> Response:
         check_csrf(request, csrf)

@@ -1,0 +1,5 @@
+"""Run the review service: `python -m steward_review`."""
+
+from steward_review.app import main
+
+main()
