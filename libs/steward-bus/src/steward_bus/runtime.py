@@ -395,6 +395,7 @@ class Service:
         correlation_id: str | None = None,
         subject: str | None = None,
         cause: Envelope[Any] | None = None,
+        event_id: str | None = None,
         wait: bool = True,
     ) -> Envelope[Any]:
         """Stamp `data` with a full envelope and publish it, keyed by its correlation id.
@@ -402,7 +403,9 @@ class Service:
         Inside a handler the tenant and correlation id carry over from the event being handled,
         which also becomes the causation id; work that finishes after its handler returned names
         that event as `cause`. With `wait=False` the call returns once the record is queued; the
-        producer still delivers it with acks from all in-sync replicas.
+        producer still delivers it with acks from all in-sync replicas. A caller that may
+        publish the same decision twice (an outbox, say) passes a stable `event_id`, so that
+        consumers drop the repeat.
         """
         if not self._started:
             raise NotStarted(f"Service {self.name!r} is not started")
@@ -437,6 +440,7 @@ class Service:
                 causation_id=cause.id if cause else None,
                 subject=subject,
                 traceparent=headers.get("traceparent"),
+                event_id=event_id,
             )
             span.set_attribute("messaging.message.id", envelope.id)
             headers["content-type"] = CONTENT_TYPE

@@ -52,6 +52,16 @@ def configure_tracing(service_name: str, settings: BusSettings) -> TracerProvide
     return provider
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is at the time, so redirections made later still apply."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(service_name: str, settings: BusSettings) -> None:
     """Structured logs on stderr: JSON lines carrying the bound correlation and event ids."""
     if _configured.get("logging"):
@@ -76,7 +86,7 @@ def configure_logging(service_name: str, settings: BusSettings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=True,
     )
     # Libraries log through the standard module; keep their chatter at warnings.
