@@ -17,7 +17,7 @@ from steward_guardrail.injection import InjectionDetector
 from steward_guardrail.language import detect_language
 from steward_guardrail.normalization import canonicalize, normalize_prompt
 from steward_guardrail.pii import PiiDetector
-from steward_guardrail.redaction import OriginalsCipher, Redaction, Redactor, parse_key
+from steward_guardrail.redaction import OriginalsCipher, Redaction, Redactor
 from steward_guardrail.scope import ScopeClassifier, asks_for_person
 from steward_guardrail.verdicts import Finding, InputVerdict, OutputVerdict, SealedValue
 
@@ -100,13 +100,17 @@ class Guardrail:
         self._scopes: dict[str, ScopeClassifier] = {}
 
     @classmethod
-    def from_settings(cls, settings: GuardrailSettings) -> Guardrail:
-        """Build a guardrail from environment settings (key, model options)."""
-        cipher = OriginalsCipher(parse_key(settings.pii_key.get_secret_value()))
+    def from_settings(cls, settings: GuardrailSettings, key: bytes) -> Guardrail:
+        """Build a guardrail from its settings (model options) and the PII key."""
         embedder = MiniLMEmbedder(
-            quantized=settings.embedding_quantized, threads=settings.embedding_threads
+            quantized=settings.guardrail_embedding_quantized,
+            threads=settings.guardrail_embedding_threads,
         )
-        return cls(cipher, embedder=embedder, max_conversations=settings.max_conversations)
+        return cls(
+            OriginalsCipher(key),
+            embedder=embedder,
+            max_conversations=settings.guardrail_max_conversations,
+        )
 
     @property
     def pii(self) -> PiiDetector:
@@ -194,9 +198,10 @@ class Guardrail:
                 Finding(kind="off_scope", score=1.0 - scope.score, detail=scope.topic or "")
             )
         messages = policy.messages
+        cause: str | None
         if run.failed:
             verdict, reason = "review", "A check could not run, so a person will look at this."
-            reply = messages.human_handoff.text(language)
+            reply, cause = messages.human_handoff.text(language), "check_error"
         elif is_attack:
             verdict, reason = (
                 policy.input_routing.injection,
@@ -205,20 +210,21 @@ class Guardrail:
                     "must not share."
                 ),
             )
-            reply = messages.injection.text(language)
+            reply, cause = messages.injection.text(language), "injection"
         elif blocked:
             verdict = policy.input_routing.blocked_term
             reason = "The message contains content this service does not handle."
-            reply = messages.declined.text(language)
+            reply, cause = messages.declined.text(language), "blocked_term"
         elif human:
             verdict, reason = policy.input_routing.human_request, "The citizen asked for a person."
-            reply = messages.human_handoff.text(language)
+            reply, cause = messages.human_handoff.text(language), "human_request"
         elif scope is not None and not scope.in_scope:
             verdict = policy.input_routing.off_scope
             reason = "The question is outside the topics this service answers."
-            reply = messages.off_scope.text(language)
+            reply, cause = messages.off_scope.text(language), "off_scope"
         else:
             verdict, reason, reply = "pass", "The message passed every check.", None
+            cause = None
 
         redacted = redaction.text if redaction is not None else _WITHHELD
         sealed = (
@@ -240,6 +246,7 @@ class Guardrail:
             verdict=verdict,
             reason=reason,
             reply=reply,
+            causes=[cause] if cause else [],
             findings=run.findings,
             redacted_text=redacted,
             sealed_originals=sealed,
@@ -283,6 +290,7 @@ class Guardrail:
                 policy,
                 "decline",
                 "The documents do not answer this question.",
+                ["no_answer"],
                 run.findings,
                 0.0,
                 text,
@@ -324,54 +332,89 @@ class Guardrail:
 
         # Each finding routes per policy; a decline outranks a review.
         routing = policy.output_routing
-        actions: list[tuple[str, str]] = []
+        actions: list[tuple[str, str, str]] = []
         if run.failed:
-            actions.append(("review", "A check could not run, so a person will look at this."))
+            actions.append(
+                ("review", "check_error", "A check could not run, so a person will look at this.")
+            )
         if blocked:
-            actions.append((routing.blocked_term, "The draft contains content the policy blocks."))
+            actions.append(
+                (
+                    routing.blocked_term,
+                    "blocked_term",
+                    "The draft contains content the policy blocks.",
+                )
+            )
         if leaks:
             actions.append(
-                (routing.pii_leak, "The draft contains personal data not given by the citizen.")
+                (
+                    routing.pii_leak,
+                    "pii_leak",
+                    "The draft contains personal data not given by the citizen.",
+                )
             )
         if bad_citations:
             actions.append(
-                (routing.invalid_citation, "The draft cites a passage that was not provided.")
+                (
+                    routing.invalid_citation,
+                    "invalid_citation",
+                    "The draft cites a passage that was not provided.",
+                )
             )
         if unknown_urls:
             actions.append(
-                (routing.unknown_url, "The draft links to an address that is not in the passages.")
+                (
+                    routing.unknown_url,
+                    "unknown_url",
+                    "The draft links to an address that is not in the passages.",
+                )
             )
         if report is not None and groundedness < policy.grounding.min_score:
             actions.append(
-                (routing.low_groundedness, "The draft is not well supported by the documents.")
+                (
+                    routing.low_groundedness,
+                    "low_groundedness",
+                    "The draft is not well supported by the documents.",
+                )
             )
-        declines = [reason for action, reason in actions if action == "decline"]
-        reviews = [reason for action, reason in actions if action == "review"]
+        declines = [(cause, reason) for action, cause, reason in actions if action == "decline"]
+        reviews = [(cause, reason) for action, cause, reason in actions if action == "review"]
+        draft = f"{answer.strip()}\n\n{notice}"
         if declines:
             text = (
                 f"{messages.declined.text(language)} {messages.contact_route.text(language)}"
                 f"\n\n{notice}"
             )
+            # Every cause is kept (a reviewer may see the rest); the reason names the declines.
             return self._output(
-                policy, "decline", " ".join(declines), run.findings, groundedness, text, language
+                policy,
+                "decline",
+                " ".join(reason for _, reason in declines),
+                [cause for cause, _ in declines + reviews],
+                run.findings,
+                groundedness,
+                text,
+                language,
             )
         if reviews:
             return self._output(
                 policy,
                 "review",
-                " ".join(reviews),
+                " ".join(reason for _, reason in reviews),
+                [cause for cause, _ in reviews],
                 run.findings,
                 groundedness,
-                f"{answer.strip()}\n\n{notice}",
+                draft,
                 language,
             )
         return self._output(
             policy,
             "release",
             "The draft passed every check.",
+            [],
             run.findings,
             groundedness,
-            f"{answer.strip()}\n\n{notice}",
+            draft,
             language,
         )
 
@@ -380,6 +423,7 @@ class Guardrail:
         policy: Policy,
         verdict: str,
         reason: str,
+        causes: list[str],
         findings: list[Finding],
         groundedness: float,
         text: str,
@@ -397,6 +441,7 @@ class Guardrail:
             {
                 "verdict": verdict,
                 "reason": reason,
+                "causes": causes,
                 "findings": findings,
                 "groundedness": min(1.0, max(0.0, groundedness)),
                 "final_text": text,

@@ -37,6 +37,8 @@ class InputVerdict(_Frozen):
     reason: str
     # The text to send the citizen when the prompt does not pass.
     reply: str | None = None
+    # What decided a verdict other than pass, e.g. "injection" or "check_error".
+    causes: list[str] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     redacted_text: str
     sealed_originals: list[SealedValue] = Field(default_factory=list)
@@ -52,6 +54,8 @@ class OutputVerdict(_Frozen):
 
     verdict: Literal["release", "decline", "review"]
     reason: str
+    # What sent the draft to decline or review, most serious first, e.g. "no_answer".
+    causes: list[str] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     groundedness: float = Field(ge=0.0, le=1.0)
     # The text for the citizen, AI notice attached; for review, the draft a person checks.
