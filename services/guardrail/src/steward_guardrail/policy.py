@@ -14,6 +14,8 @@ from steward_guardrail.errors import PolicyError
 Language = Literal["en", "es"]
 InputAction = Literal["block", "review"]
 OutputAction = Literal["decline", "review"]
+Priority = Literal["low", "normal", "high", "urgent"]
+_PRIORITY_ORDER: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
 
 
 class _Strict(BaseModel):
@@ -90,6 +92,28 @@ class OutputRouting(_Strict):
     blocked_term: OutputAction = "decline"
 
 
+class ReviewPriorities(_Strict):
+    """How soon a reviewer should look, by what sent an item to review; the highest wins."""
+
+    human_request: Priority = "normal"
+    injection: Priority = "high"
+    blocked_term: Priority = "high"
+    off_scope: Priority = "low"
+    low_groundedness: Priority = "normal"
+    invalid_citation: Priority = "normal"
+    unknown_url: Priority = "normal"
+    pii_leak: Priority = "high"
+    check_error: Priority = "high"
+
+    def for_causes(self, causes: list[str]) -> Priority:
+        """Return the highest priority among verdict causes ("normal" when none is known)."""
+        found: list[Priority] = [getattr(self, cause) for cause in causes if cause in _CAUSES]
+        return max(found, key=_PRIORITY_ORDER.index, default="normal")
+
+
+_CAUSES = frozenset(ReviewPriorities.model_fields)
+
+
 class Messages(_Strict):
     """Texts the guardrail sends to citizens on the tenant's behalf."""
 
@@ -100,6 +124,10 @@ class Messages(_Strict):
     human_handoff: LocalizedText
     no_answer: LocalizedText
     declined: LocalizedText
+    unavailable: LocalizedText = LocalizedText(
+        en="The assistant is temporarily unavailable, so it cannot answer right now.",
+        es="El asistente no está disponible en este momento, así que no puede responder ahora.",
+    )
 
 
 class Policy(_Strict):
@@ -114,6 +142,7 @@ class Policy(_Strict):
     pii: PiiPolicy = PiiPolicy()
     input_routing: InputRouting = InputRouting()
     output_routing: OutputRouting = OutputRouting()
+    review_priority: ReviewPriorities = ReviewPriorities()
     blocked_terms: list[str] = Field(default_factory=list)
     messages: Messages
 
