@@ -1,6 +1,6 @@
 """Steward guardrail: PII redaction, injection defence, scope and answer checks."""
 
-from steward_guardrail.errors import GuardrailError, PolicyError, SealError
+from steward_guardrail.errors import GuardrailError, PiiKeyError, PolicyError, SealError
 from steward_guardrail.pii import PiiDetector, PiiKind, PiiSpan
 from steward_guardrail.policy import Policy, load_policies, load_policy
 from steward_guardrail.redaction import OriginalsCipher, Redactor, parse_key
@@ -17,6 +17,7 @@ __all__ = [
     "OriginalsCipher",
     "OutputVerdict",
     "PiiDetector",
+    "PiiKeyError",
     "PiiKind",
     "PiiSpan",
     "Policy",

@@ -11,3 +11,7 @@ class PolicyError(GuardrailError):
 
 class SealError(GuardrailError):
     """A sealed original could not be encrypted or opened."""
+
+
+class PiiKeyError(GuardrailError):
+    """The key that seals personal data is missing, malformed or stored unsafely."""
