@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from steward_guardrail import Guardrail, OriginalsCipher, Policy, load_policy
+from steward_guardrail.embedding import shared_embedder
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_POLICY = SERVICE_ROOT / "policies" / "riverland-revenue.yaml"
@@ -27,6 +28,6 @@ def key() -> bytes:
 
 @pytest.fixture(scope="session")
 def guardrail(key: bytes) -> Guardrail:
-    """Return a guardrail with the real embedding model, loaded once."""
+    """Return a guardrail with the real embedding model, loaded once per process."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    return Guardrail(OriginalsCipher(key))
+    return Guardrail(OriginalsCipher(key), embedder=shared_embedder())

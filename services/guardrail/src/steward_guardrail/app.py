@@ -188,6 +188,8 @@ class GuardrailService:
 
         findings = event_findings(verdict.findings)
         redacted = bounded(verdict.redacted_text, MAX_TEXT)
+        # The scope check names its nearest topic even when a question is off scope.
+        off_scope = any(finding.kind == "off_scope" for finding in verdict.findings)
         await self.service.publish(
             GuardrailInputChecked(
                 conversation_id=request.conversation_id,
@@ -201,7 +203,7 @@ class GuardrailService:
                 human_requested=request.human_requested or "human_request" in verdict.causes,
                 subject=request.subject,
                 training_consent=request.training_consent,
-                topic=verdict.scope_topic,
+                topic=None if off_scope else verdict.scope_topic,
                 original_ref=original_ref,
                 reason=bounded(verdict.reason, MAX_SHORT_TEXT),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections import OrderedDict
@@ -56,6 +57,12 @@ class MiniLMEmbedder:
             normalize_embeddings=True,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+@functools.cache
+def shared_embedder(*, quantized: bool = True, threads: int | None = 1) -> MiniLMEmbedder:
+    """Return this process's one loaded model for these options (tests share it)."""
+    return MiniLMEmbedder(quantized=quantized, threads=threads)
 
 
 class CachedEmbedder:
