@@ -76,6 +76,8 @@ class Pipeline:
     app: GuardrailService
     gateway: Service
     received: dict[str, list[Envelope[Any]]] = field(default_factory=lambda: defaultdict(list))
+    # The correlation of a request published before the guardrail started.
+    backlog: str = ""
 
     async def ask(self, question: str, *, tenant: str = TENANT, **fields: Any) -> str:
         """Publish a citizen's question in a conversation of its own; return the correlation."""
@@ -156,13 +158,16 @@ async def pipeline(
     settings = _settings(stack, namespace, tmp_path_factory.mktemp("guardrail"))
     app = GuardrailService.from_settings(settings, guardrail=loaded_guardrail)
     gateway = Service("gateway", settings)
+    pipeline = Pipeline(settings, app, gateway)
     collector = AIOKafkaConsumer(
         bootstrap_servers=stack.broker.bootstrap,
         enable_auto_commit=False,
         fetch_max_wait_ms=10,
     )
-    async with app, gateway:
-        pipeline = Pipeline(settings, app, gateway)
+    async with gateway:
+        # A request already waiting when the guardrail starts, as after a restart.
+        pipeline.backlog = await pipeline.ask("Where is my state tax refund?")
+        await app.start()
         # Assigned partitions need no group join; topics exist once the service started.
         await collector.start()
         collector.assign(
@@ -181,6 +186,7 @@ async def pipeline(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await collector.stop()
+            await app.stop()
 
 
 @pytest.fixture

@@ -87,6 +87,15 @@ def _draft(answer: str, question: str = "When is my state tax return due?") -> I
     )
 
 
+async def test_a_request_waiting_before_the_start_is_handled_not_dead_lettered(
+    pipeline: Any,
+) -> None:
+    [checked] = await pipeline.wait_for(pipeline.backlog, GuardrailInputChecked)
+
+    assert checked.data.verdict == "pass"
+    assert pipeline.app.service.stats.dead_lettered == {}
+
+
 async def test_an_ordinary_question_passes_with_its_personal_data_redacted(pipeline: Any) -> None:
     correlation = await pipeline.ask(
         "When is my state tax return due? You can reach me at 555-201-7788.",

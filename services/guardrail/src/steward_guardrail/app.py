@@ -82,6 +82,7 @@ class GuardrailService:
         # One worker: checks share the model and conversation maps, and run one at a time.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardrail-check")
         self.service = Service(SERVICE_NAME, settings)
+        self._started = asyncio.Event()
         self.service.subscribe(ChatRequested, self._on_chat_requested)
         self.service.subscribe(InferenceCompleted, self._on_inference_completed)
         self.service.subscribe(InferenceFailed, self._on_inference_failed)
@@ -109,9 +110,11 @@ class GuardrailService:
     async def start(self) -> None:
         """Connect to the bus and start consuming."""
         await self.service.start()
+        self._started.set()
 
     async def stop(self) -> None:
         """Stop consuming and let go of the worker thread."""
+        self._started.clear()
         await self.service.stop()
         # A check past its timeout cannot be interrupted; the process does not wait for it.
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -164,6 +167,7 @@ class GuardrailService:
 
     async def _on_chat_requested(self, event: Envelope[Any]) -> None:
         """Input stage: screen, publish the verdict, then end or hand over the request."""
+        await self._until_started()
         request: ChatRequested = event.data
         policy = self.policies.get(event.tenant)
         if policy is None:
@@ -243,6 +247,7 @@ class GuardrailService:
 
     async def _on_inference_completed(self, event: Envelope[Any]) -> None:
         """Output stage: check the draft, publish the verdict, then end or hand over."""
+        await self._until_started()
         draft: InferenceCompleted = event.data
         policy = self.policies.get(event.tenant)
         if policy is None:
@@ -321,6 +326,7 @@ class GuardrailService:
 
     async def _on_inference_failed(self, event: Envelope[Any]) -> None:
         """End a request the model could not answer: unavailable, with the agency's contact."""
+        await self._until_started()
         failed: InferenceFailed = event.data
         policy = self.policies.get(event.tenant)
         if policy is None:
@@ -337,6 +343,12 @@ class GuardrailService:
             reason=_UNAVAILABLE_REASON,
         )
         _log.info("guardrail.decided", stage="failed", error_kind=failed.error_kind)
+
+    async def _until_started(self) -> None:
+        """Wait until `Service.start` returned; only then may a handler publish."""
+        # The bus hands over records while its start still waits for consumers to join, and
+        # refuses to publish until that start returns.
+        await self._started.wait()
 
     async def _decline_without_policy(self, conversation_id: str, stage: str) -> None:
         """Fail closed for a tenant with no policy: decline, saying why."""
