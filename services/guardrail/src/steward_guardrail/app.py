@@ -93,6 +93,7 @@ class GuardrailService:
     ) -> GuardrailService:
         """Load every tenant policy and the model; a bad policy file stops here, named."""
         # Policies first: a bad file must stop the service before the slow model load.
+        # LIMITATION: policies load only here; watching the folder would apply edits live.
         policies = load_policies(settings.guardrail_policy_dir)
 
         # A missing or malformed key stops the start too; tests pass a loaded guardrail.
@@ -160,6 +161,8 @@ class GuardrailService:
 
     async def _in_worker(self, work: Callable[[], _T], budget_s: float) -> _T:
         """Run CPU-bound work on the worker thread, with the handler's log context."""
+        # LIMITATION: a check past its budget keeps the thread busy, so the next ones time out
+        # (and go to review) until it ends; a worker process could be killed instead.
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
         future = loop.run_in_executor(self._executor, context.run, work)
@@ -255,6 +258,7 @@ class GuardrailService:
             return
 
         # Check, then publish the verdict with the passages it was judged against.
+        # LIMITATION: the draft's own policy reference is not compared with the loaded one.
         verdict = await self.check(draft, policy)
         findings = event_findings(verdict.findings)
         # A score from a check that failed or never finished says nothing.
@@ -385,6 +389,8 @@ class GuardrailService:
         review_id: str | None = None,
     ) -> None:
         """Publish the chat.responded the citizen sees."""
+        # LIMITATION: a handler retried after a partial publish sends a second response with a
+        # new event id; ids derived from the cause's id would let subscribers drop it.
         await self.service.publish(
             ChatResponded(
                 conversation_id=conversation_id,

@@ -19,6 +19,9 @@ _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,127}$")
 class OriginalsStore:
     """Writes each request's sealed originals to a file of its own (mode 0600)."""
 
+    # LIMITATION: the files live on this host and no service opens them for a reviewer yet;
+    # a store other services can reach, behind the review desk's authorisation, would.
+
     def __init__(self, directory: Path) -> None:
         self._directory = directory
 
