@@ -115,7 +115,6 @@ class GuardrailService:
 
     async def stop(self) -> None:
         """Stop consuming and let go of the worker thread."""
-        self._started.clear()
         await self.service.stop()
         # A check past its timeout cannot be interrupted; the process does not wait for it.
         self._executor.shutdown(wait=False, cancel_futures=True)
