@@ -209,6 +209,10 @@ async def test_a_request_for_a_person_goes_to_review_with_a_holding_response(
         assert holding.data.final is False
         assert holding.data.disposition == Disposition.UNDER_REVIEW
         assert holding.data.review_id == review.id
+        # Ids follow from the request, so a retried handler repeats them and nothing more.
+        request = uuid.UUID(checked.causationid)
+        assert review.id == str(uuid.uuid5(request, "review.requested"))
+        assert holding.id == str(uuid.uuid5(request, "chat.responded.holding"))
         assert "A person from the department" in holding.data.answer
 
 

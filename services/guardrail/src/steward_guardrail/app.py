@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import signal
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
-from steward_bus import Service, configure_logging
+from steward_bus import Service, configure_logging, current_event
 from steward_events import (
     ChatRequested,
     ChatResponded,
     DecidedBy,
     Disposition,
     Envelope,
+    EventData,
     GuardrailInputChecked,
     GuardrailOutputChecked,
     InferenceCompleted,
@@ -196,7 +198,8 @@ class GuardrailService:
         redacted = bounded(verdict.redacted_text, MAX_TEXT)
         # The scope check names its nearest topic even when a question is off scope.
         off_scope = any(finding.kind == "off_scope" for finding in verdict.findings)
-        await self.service.publish(
+        await self._publish(
+            "guardrail.input_checked",
             GuardrailInputChecked(
                 conversation_id=request.conversation_id,
                 verdict=InputVerdictKind(verdict.verdict),
@@ -212,7 +215,7 @@ class GuardrailService:
                 topic=None if off_scope else verdict.scope_topic,
                 original_ref=original_ref,
                 reason=bounded(verdict.reason, MAX_SHORT_TEXT),
-            )
+            ),
         )
 
         # Block ends the request; review hands it to a person; pass goes on to retrieval.
@@ -228,7 +231,8 @@ class GuardrailService:
                 causes=verdict.causes,
             )
         elif verdict.verdict == "review":
-            review = await self.service.publish(
+            review = await self._publish(
+                "review.requested",
                 ReviewRequested(
                     conversation_id=request.conversation_id,
                     stage=ReviewStage.INPUT,
@@ -240,7 +244,7 @@ class GuardrailService:
                     policy=policy_ref(policy),
                     subject=request.subject,
                     training_consent=request.training_consent,
-                )
+                ),
             )
             await self._hold(request.conversation_id, verdict.language, policy, review.id)
         _log.info(
@@ -263,7 +267,8 @@ class GuardrailService:
         # A score from a check that failed or never finished says nothing.
         groundedness = None if "check_error" in verdict.causes else verdict.groundedness
         released = verdict.verdict == "release"
-        await self.service.publish(
+        await self._publish(
+            "guardrail.output_checked",
             GuardrailOutputChecked(
                 conversation_id=draft.conversation_id,
                 verdict=OutputVerdictKind(verdict.verdict),
@@ -274,7 +279,7 @@ class GuardrailService:
                 released_answer=bounded(verdict.final_text, MAX_TEXT) if released else None,
                 passages=draft.passages,
                 reason=bounded(verdict.reason, MAX_SHORT_TEXT),
-            )
+            ),
         )
 
         # Release or decline ends the request; review hands the draft to a person.
@@ -300,7 +305,8 @@ class GuardrailService:
                 causes=verdict.causes,
             )
         else:
-            review = await self.service.publish(
+            review = await self._publish(
+                "review.requested",
                 ReviewRequested(
                     conversation_id=draft.conversation_id,
                     stage=ReviewStage.OUTPUT,
@@ -316,7 +322,7 @@ class GuardrailService:
                     inference_event_id=event.id,
                     subject=draft.subject,
                     training_consent=draft.training_consent,
-                )
+                ),
             )
             await self._hold(draft.conversation_id, verdict.language, policy, review.id)
         _log.info(
@@ -346,6 +352,14 @@ class GuardrailService:
             reason=_UNAVAILABLE_REASON,
         )
         _log.info("guardrail.decided", stage="failed", error_kind=failed.error_kind)
+
+    async def _publish(self, role: str, data: EventData) -> Envelope[Any]:
+        """Publish for the handled event, with an id derived from it and the event's role."""
+        # A handler retried after a partial publish, or a redelivered event, then publishes the
+        # same ids again, and consumers drop the repeats.
+        cause = current_event()
+        event_id = str(uuid.uuid5(uuid.UUID(cause.id), role)) if cause is not None else None
+        return await self.service.publish(data, event_id=event_id)
 
     async def _until_started(self) -> None:
         """Wait until `Service.start` returned; only then may a handler publish."""
@@ -388,9 +402,9 @@ class GuardrailService:
         review_id: str | None = None,
     ) -> None:
         """Publish the chat.responded the citizen sees."""
-        # LIMITATION: a handler retried after a partial publish sends a second response with a
-        # new event id; ids derived from the cause's id would let subscribers drop it.
-        await self.service.publish(
+        role = "chat.responded" if final else "chat.responded.holding"
+        await self._publish(
+            role,
             ChatResponded(
                 conversation_id=conversation_id,
                 disposition=disposition,
@@ -403,7 +417,7 @@ class GuardrailService:
                 reason_kind=reason_kind(causes or []),
                 final=final,
                 review_id=review_id,
-            )
+            ),
         )
 
 
