@@ -348,8 +348,9 @@ class Service:
             max_request_size=16 * 1024 * 1024,
         )
         await self._producer.start()
-        await self.broker.start()
+        # Handlers may run, and publish, while the broker is still joining its groups.
         self._started = True
+        await self.broker.start()
         self._prune_task = asyncio.create_task(self._prune_forever())
         log.info(
             "service_started",
