@@ -8,6 +8,7 @@ import contextlib
 import json
 import signal
 from collections.abc import Generator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,16 @@ class UnreadableRecord(LedgerError):
         super().__init__(error)
         self.reason = reason
         self.error = error
+
+
+@dataclass
+class LedgerStats:
+    """Counters of what this process's consumer did with the records it read."""
+
+    recorded: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    checkpoints_published: int = 0
 
 
 def envelope_of(topic: str, value: bytes | None) -> dict[str, Any]:
@@ -106,6 +117,7 @@ class LedgerService:
     def __init__(self, settings: LedgerSettings, *, group: str | None = None) -> None:
         self.settings = settings
         self.service = Service(SERVICE_NAME, settings, group=group)
+        self.stats = LedgerStats()
         self.service.subscribe_records(contract_topics(settings.topic_namespace), self.record)
         self._store: LedgerStore | None = None
         self._maintainer_dsn: str | None = None
@@ -224,11 +236,14 @@ class LedgerService:
                 if rejection.event_id is not None
             ]
             self._note_foreign(result, {event["id"]: event["type"] for event in events})
+            self.stats.recorded += len(result.recorded)
+            self.stats.duplicates += len(result.duplicates)
             if result.checkpoint is not None:
                 await self._publish_checkpoint(result.checkpoint)
 
         for record, reason, error in refused:
             await self._refuse(record, reason, error)
+        self.stats.refused += len(refused)
 
     async def apply_retention(self) -> int:
         """Drop the payloads past their type's retention, as the maintainer role."""
@@ -274,6 +289,7 @@ class LedgerService:
                 correlation_id=f"ledger-checkpoint-{checkpoint.tree_size}",
             )
             self._published_size = checkpoint.tree_size
+            self.stats.checkpoints_published += 1
         log.info(
             "ledger.checkpoint_published",
             tree_size=checkpoint.tree_size,
