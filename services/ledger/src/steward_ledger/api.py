@@ -15,6 +15,7 @@ from typing import IO, Annotated, Any, TypeVar
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Query, Response, status
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 from steward_auth import Principal, TokenVerifier, require_roles
 from steward_ledger_proofs import Checkpoint
 
@@ -30,6 +31,12 @@ BUNDLE_MEDIA_TYPE = "application/x-ndjson"
 _STREAM_CHUNK = 64 * 1024
 
 T = TypeVar("T")
+
+
+class ErasureRequest(BaseModel):
+    """Whose personal data to make unreadable: the pseudonymous data subject id."""
+
+    subject: str = Field(min_length=1, max_length=256)
 
 
 def build_auditor_api(store: LedgerStore, verifier: TokenVerifier) -> FastAPI:
@@ -176,9 +183,11 @@ def build_auditor_api(store: LedgerStore, verifier: TokenVerifier) -> FastAPI:
             },
         )
 
-    @app.post("/v1/subjects/{subject}/erasure")
-    async def erase_subject(subject: str, principal: PrivacyOfficer) -> dict[str, Any]:
+    @app.post("/v1/erasures")
+    async def erase_subject(request: ErasureRequest, principal: PrivacyOfficer) -> dict[str, Any]:
         """Destroy a data subject's key: their sealed fields stay recorded but unreadable."""
+        # The subject travels in the body, so no access log or proxy ever records it.
+        subject = request.subject
         if not await store.subject_recorded(subject, tenant=principal.tenant):
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, "no recorded event of this tenant names that subject"
