@@ -41,7 +41,6 @@ SERVICE_NAME = "ledger"
 SYSTEM_TENANT = "system"
 CHECKPOINT_TYPE = LedgerCheckpoint.spec.type
 _ENVELOPE_ATTRIBUTES = ("id", "source", "type", "specversion")
-_DEAD_LETTER_ENVELOPE = DeadLettered.spec.envelope
 
 
 class UnreadableRecord(LedgerError):
@@ -88,7 +87,7 @@ def envelope_of(topic: str, value: bytes | None) -> dict[str, Any]:
     # A dead-letter topic has no twin of its own, so only true DeadLettered events go in.
     if topic.endswith(".dlq"):
         try:
-            _DEAD_LETTER_ENVELOPE.model_validate(document)
+            DeadLettered.spec.envelope.model_validate(document)
         except ValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}"
