@@ -341,14 +341,22 @@ class LedgerService:
             audience=settings.ledger_auth_audience,
             jwks_path=settings.ledger_auth_jwks_path,
         )
+        reported = None
         while True:
             try:
                 verifier = TokenVerifier(auth)
                 break
             except AuthConfigError as error:
-                # Recording goes on; only the API waits for the keys to appear.
-                log.warning("ledger.auditor_api_waiting", reason=str(error))
+                # Recording goes on; only the API waits for the keys, saying so once per reason.
+                if str(error) != reported:
+                    reported = str(error)
+                    log.warning("ledger.auditor_api_waiting", reason=reported)
                 await asyncio.sleep(settings.ledger_auth_retry_seconds)
+        log.info(
+            "ledger.auditor_api_serving",
+            host=settings.ledger_api_host,
+            port=settings.ledger_api_port,
+        )
 
         config = uvicorn.Config(
             build_auditor_api(self.store, verifier),
