@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from steward_auth import SigningKey, generate_signing_key, mint_token, write_jwks
+from steward_auth import AuthSettings, SigningKey, generate_signing_key, mint_token, write_jwks
 from steward_infra import LocalStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,5 @@ def ledger_settings(
         retry_max_seconds=0.05,
         ledger_data_dir=tmp_path / "ledger",
         ledger_api_port=0,
-        ledger_auth_issuer=ISSUER,
-        ledger_auth_audience=AUDIENCE,
-        ledger_auth_jwks_path=auth_key[1],
+        ledger_auth=AuthSettings(issuer=ISSUER, audience=AUDIENCE, jwks_path=auth_key[1]),
     )

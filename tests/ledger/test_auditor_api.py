@@ -171,15 +171,10 @@ async def test_another_tenants_auditor_sees_none_of_the_events(
 async def test_refused_tokens_answer_401_or_403_and_are_logged_without_the_token(
     running: RunningLedger,
     token: Token,
-    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    # structlog writes to the stderr it found when the services configured it: pytest's
-    # session-wide capture, which capsys does not see, so read that capture itself.
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    assert capture is not None and capture.is_globally_capturing(), "run without -s"
-    capture.read_global_capture()
     client = running.client
     path = f"/v1/events/{running.revenue_request.id}"
     stranger = generate_signing_key("ES256", kid="ledger-test")
@@ -204,8 +199,8 @@ async def test_refused_tokens_answer_401_or_403_and_are_logged_without_the_token
     )
     assert erase.status_code == 403
 
-    out, err = capture.read_global_capture()
-    logged = out + err + caplog.text
+    printed = capsys.readouterr()
+    logged = printed.out + printed.err + caplog.text
     assert logged.count("auth.refused") >= len(refused) + 3
     for secret in [*refused.values(), reviewer, auditor]:
         assert secret not in logged

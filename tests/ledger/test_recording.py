@@ -137,14 +137,17 @@ async def test_a_ledger_stopped_mid_stream_and_restarted_loses_and_duplicates_no
     async with gateway:
         first = LedgerService(ledger_settings)
         await first.start()
-        streaming = asyncio.create_task(stream(200))
+        await stream(20)
 
-        async def some_recorded() -> bool:
-            return first.store.tree_size >= 10
+        async def first_part_recorded() -> bool:
+            return first.store.tree_size >= 20
 
-        await until(some_recorded)
+        # Stop while the stream goes on, then publish more while no ledger runs at all.
+        await until(first_part_recorded)
+        streaming = asyncio.create_task(stream(100))
         await first.stop()
         await streaming
+        await stream(80)
 
         second = LedgerService(ledger_settings)
         async with second:
@@ -167,7 +170,9 @@ async def test_a_ledger_stopped_mid_stream_and_restarted_loses_and_duplicates_no
             assert replayed.store.tree_size == total
 
     # The first ledger stopped with part of the stream still to come.
-    assert 10 <= first.stats.recorded < len(published)
+    assert len(published) == 200
+    assert first.stats.recorded >= 20
+    assert second.stats.recorded >= 80
     assert first.stats.recorded + second.stats.recorded == total
     assert replayed.stats.recorded == 0
     assert sorted(recorded.event_id for recorded in page.events) == sorted(published)

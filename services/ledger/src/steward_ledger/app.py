@@ -16,7 +16,7 @@ import asyncpg
 import structlog
 import uvicorn
 from pydantic import ValidationError
-from steward_auth import AuthConfigError, AuthSettings, TokenVerifier
+from steward_auth import AuthConfigError, TokenVerifier
 from steward_bus import Service, configure_logging, contract_topics
 from steward_events import DeadLettered, DeadLetterReason, LedgerCheckpoint
 
@@ -336,15 +336,10 @@ class LedgerService:
     async def _serve_auditors(self) -> None:
         """Serve the auditor API once the token keys can be read, retrying until they can."""
         settings = self.settings
-        auth = AuthSettings(
-            issuer=settings.ledger_auth_issuer,
-            audience=settings.ledger_auth_audience,
-            jwks_path=settings.ledger_auth_jwks_path,
-        )
         reported = None
         while True:
             try:
-                verifier = TokenVerifier(auth)
+                verifier = TokenVerifier(settings.auth_settings())
                 break
             except AuthConfigError as error:
                 # Recording goes on; only the API waits for the keys, saying so once per reason.
@@ -353,7 +348,7 @@ class LedgerService:
                     log.warning("ledger.auditor_api_waiting", reason=reported)
                 await asyncio.sleep(settings.ledger_auth_retry_seconds)
         log.info(
-            "ledger.auditor_api_serving",
+            "ledger.auditor_api_starting",
             host=settings.ledger_api_host,
             port=settings.ledger_api_port,
         )

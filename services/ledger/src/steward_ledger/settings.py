@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic_settings import SettingsConfigDict
+from steward_auth import DEFAULT_DEV_AUTH_DIR, AuthSettings, edge_auth_settings
 from steward_bus import BusSettings
 
 
 class LedgerSettings(BusSettings):
     """Where the ledger keeps its keys and rows, when it signs, and how auditors reach it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STEWARD_", env_nested_delimiter="__", extra="ignore"
+    )
 
     ledger_writer_url: str | None = Field(
         default=None,
@@ -57,12 +63,13 @@ class LedgerSettings(BusSettings):
 
     ledger_api_host: str = "127.0.0.1"
     ledger_api_port: int = Field(default=8083, ge=0, le=65535)
-    ledger_auth_issuer: str = "steward-dev"
-    ledger_auth_audience: str = "steward"
-    ledger_auth_jwks_path: Path = Path(".steward/auth/jwks.json")
+    # Tokens: STEWARD_LEDGER_AUTH__ISSUER, __AUDIENCE, __JWKS_PATH; the embedded profile
+    # trusts the development key under STEWARD_AUTH_DIR when none is configured.
+    ledger_auth: AuthSettings | None = None
+    auth_dir: Path = DEFAULT_DEV_AUTH_DIR
     ledger_auth_retry_seconds: PositiveFloat = Field(
         default=5.0,
-        description="How often a missing or unreadable JWKS file is tried again.",
+        description="How often unusable token settings or keys are tried again.",
     )
 
     @property
@@ -74,3 +81,9 @@ class LedgerSettings(BusSettings):
     def master_key_path(self) -> Path:
         """The subject-key master key file in use: the configured one or the embedded default."""
         return self.ledger_master_key_path or self.ledger_data_dir / "master.key"
+
+    def auth_settings(self) -> AuthSettings:
+        """The token settings for this profile (the development key in the embedded one)."""
+        return edge_auth_settings(
+            self.ledger_auth, profile=self.profile, development_dir=self.auth_dir
+        )
