@@ -21,8 +21,9 @@ from steward_ledger_proofs import PersonalDataPolicy, is_sealed, verify_inclusio
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from conftest import LedgerDatabase
     from steward_ledger_proofs import CheckpointSigner
+
+    from conftest import LedgerDatabase
 
 POLICY = PersonalDataPolicy(fields={"steward.chat.requested.v1": ("prompt", "citizen.email")})
 

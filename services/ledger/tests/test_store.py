@@ -27,8 +27,9 @@ from steward_ledger_proofs import (
 )
 
 if TYPE_CHECKING:
-    from conftest import LedgerDatabase
     from steward_ledger_proofs import CheckpointSigner
+
+    from conftest import LedgerDatabase
 
 
 async def _open(db: LedgerDatabase, signer: CheckpointSigner, every: int = 1000) -> LedgerStore:

@@ -16,8 +16,9 @@ from steward_ledger_proofs import canonical_json, event_leaf_hash, verify_bundle
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from conftest import LedgerDatabase
     from steward_ledger_proofs import CheckpointSigner
+
+    from conftest import LedgerDatabase
 
 EVENTS = 60
 CHECKPOINT_EVERY = 20

@@ -26,3 +26,7 @@ class LedgerBusyError(LedgerError):
 
 class EventNotFoundError(LedgerError):
     """No recorded event has the requested id or sequence number."""
+
+
+class LedgerConfigError(LedgerError):
+    """The service's settings name a key, file or database it cannot use."""

@@ -537,6 +537,55 @@ class LedgerStore:
         log.info("ledger.exported", kind="events", events=count)
         return ExportSummary("events", count, 0, checkpoint.tree_size, checkpoint, selection)
 
+    async def export_matching(self, stream: IO[bytes], query: EventQuery) -> ExportSummary:
+        """Write a bundle of the events a search matches, each with its inclusion proof."""
+        # LIMITATION: an events bundle proves each event it holds, not that none was left out;
+        # only a range bundle shows a gap, and a range holds every tenant's events.
+        checkpoint = await self._checkpoint_covering(self._frontier.size)
+        tree = await self._tree(checkpoint.tree_size)
+        selection = {
+            "tenant": query.tenant,
+            "types": list(query.types) if query.types is not None else None,
+            "occurred_from": _iso(query.occurred_from),
+            "occurred_to": _iso(query.occurred_to),
+        }
+        header = BundleHeader(
+            kind="events",
+            public_key=self._signer.public_key,
+            checkpoints=[checkpoint],
+            selection=selection,
+        )
+        count = write_bundle(stream, header, ())
+
+        # Pages by seq keep memory flat; events newer than the checkpoint wait for the next one.
+        after: int | None = None
+        while True:
+            page = await self.search(query, after_seq=after, limit=_EXPORT_CHUNK)
+            for recorded in page.events:
+                if recorded.seq >= checkpoint.tree_size:
+                    break
+                proof = tree.inclusion_proof(recorded.seq, checkpoint.tree_size)
+                stream.write(_bundle_entry(recorded, proof).to_line())
+                count += 1
+            if page.next_after_seq is None or page.next_after_seq >= checkpoint.tree_size:
+                break
+            after = page.next_after_seq
+
+        log.info("ledger.exported", kind="events", events=count)
+        return ExportSummary("events", count, 0, checkpoint.tree_size, checkpoint, selection)
+
+    async def subject_recorded(self, subject: str, *, tenant: str | None = None) -> bool:
+        """Tell whether any recorded event names this data subject, within a tenant if given."""
+        # LIMITATION: no index covers subject, so this scans the table; erasures are rare.
+        async with self._pool.acquire() as connection:
+            found: bool = await connection.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM ledger_events"
+                " WHERE subject = $1 AND ($2::text IS NULL OR tenant = $2))",
+                subject,
+                tenant,
+            )
+        return found
+
     async def audit(self) -> VerificationReport:
         """Export the whole ledger and check it as an offline auditor would."""
         buffer = io.BytesIO()

@@ -1,0 +1,5 @@
+"""Run the ledger service: `python -m steward_ledger`."""
+
+from steward_ledger.app import main
+
+main()
