@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -63,8 +64,11 @@ class ChunkStore:
                     size=EMBEDDING_DIMENSIONS, distance=models.Distance.COSINE
                 ),
             )
-            for key in ("tenant", "document_id", "classification", "language"):
-                client.create_payload_index(collection, key, models.PayloadSchemaType.KEYWORD)
+            # Local mode ignores payload indexes and warns; a Qdrant server needs them.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                for key in ("tenant", "document_id", "classification", "language"):
+                    client.create_payload_index(collection, key, models.PayloadSchemaType.KEYWORD)
 
     def upsert(self, payloads: list[dict[str, Any]], vectors: NDArray[np.float32]) -> None:
         """Store chunks whose payload carries their 'chunk_id'."""
