@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind, kind_scores in sorted(by_kind.items()):
         hit1, hit5, mrr = kind_scores.row()
         print(
-            f"  {kind:<11}n={kind_scores.questions:<3}hit@1 {hit1:.3f}  hit@5 {hit5:.3f}  MRR {mrr:.3f}"
+            f"  {kind:<11}n={kind_scores.questions:<3}"
+            f"hit@1 {hit1:.3f}  hit@5 {hit5:.3f}  MRR {mrr:.3f}"
         )
     hybrid = scores["hybrid"]
     print(
