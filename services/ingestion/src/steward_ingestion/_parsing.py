@@ -68,6 +68,8 @@ _STRONG = re.compile(r"(\*\*|__)(.+?)\1")
 _EMPHASIS = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
 _CODE = re.compile(r"`([^`]*)`")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+_SEPARATOR_RUN = re.compile(r"\s*;(?:\s*;)*\s*")
+_LABEL_SEPARATOR = re.compile(r"([:,])(?:; )")
 
 
 def clean_inline(text: str, *, separator: str = " ") -> str:
@@ -93,8 +95,11 @@ def _split_table_row(line: str) -> tuple[str, ...]:
         line = line[1:]
     if line.endswith("|") and not line.endswith("\\|"):
         line = line[:-1]
-    cells = _UNESCAPED_PIPE.split(line)
-    return tuple(clean_inline(cell, separator="; ").strip(" ;") for cell in cells)
+    cells = [clean_inline(cell, separator="; ") for cell in _UNESCAPED_PIPE.split(line)]
+
+    # Break tags often sit next to punctuation; keep one separator and no stray spaces.
+    cells = [_LABEL_SEPARATOR.sub(r"\1 ", _SEPARATOR_RUN.sub("; ", cell)) for cell in cells]
+    return tuple(cell.strip(" ;") for cell in cells)
 
 
 def _read_front_matter(text: str) -> tuple[dict[str, str], str]:
