@@ -1,6 +1,6 @@
 """Steward indexer: embed chunks into Qdrant and retrieve them by tenant and clearance."""
 
-from steward_indexer._embedding import ChunkEmbedder
+from steward_indexer._embedding import ChunkEmbedder, TextEmbedder
 from steward_indexer._index import DocumentIndex, TenantMismatchError, fuse_rankings
 from steward_indexer._language import detect_query_language
 from steward_indexer._models import (
@@ -24,6 +24,7 @@ __all__ = [
     "RetrievalMode",
     "RetrievedChunk",
     "TenantMismatchError",
+    "TextEmbedder",
     "UnknownClearanceError",
     "VersionCatalog",
     "VersionRecord",

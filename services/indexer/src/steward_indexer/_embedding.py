@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -17,6 +17,14 @@ if TYPE_CHECKING:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 EMBEDDING_DIMENSIONS = 384
+
+
+class TextEmbedder(Protocol):
+    """Anything that turns texts into unit-length 384-dimensional vectors."""
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Return one vector per text, in order."""
+        ...
 
 
 class ChunkEmbedder:

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from steward_indexer._embedding import ChunkEmbedder
+from steward_indexer._embedding import ChunkEmbedder, TextEmbedder
 from steward_indexer._keyword import KeywordIndex
 from steward_indexer._language import detect_query_language
 from steward_indexer._models import (
@@ -37,7 +37,7 @@ class DocumentIndex:
     def __init__(
         self,
         client: QdrantClient,
-        embedder: ChunkEmbedder,
+        embedder: TextEmbedder,
         *,
         collection: str = "steward_chunks",
         candidates: int = 50,
@@ -52,6 +52,7 @@ class DocumentIndex:
 
         for payload in self.store.all_payloads():
             self._remember(payload)
+        self._client = client
 
     @classmethod
     def open(
@@ -59,11 +60,15 @@ class DocumentIndex:
         location: str | Path = Path(".steward/qdrant"),
         *,
         url: str | None = None,
-        embedder: ChunkEmbedder | None = None,
+        embedder: TextEmbedder | None = None,
         collection: str = "steward_chunks",
     ) -> DocumentIndex:
         """Open the index in local mode under a folder, in memory, or on a Qdrant server."""
         return cls(open_qdrant(location, url), embedder or ChunkEmbedder(), collection=collection)
+
+    def close(self) -> None:
+        """Release the Qdrant client; local mode frees its folder for the next opener."""
+        self._client.close()
 
     def index_document(self, document: ChunkedDocument) -> IndexOutcome:
         """Embed and store one document version, retiring the chunks of older versions."""

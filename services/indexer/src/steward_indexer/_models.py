@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Classification = Literal["public", "internal", "restricted"]
 RetrievalMode = Literal["dense", "keyword", "hybrid"]
@@ -42,6 +43,17 @@ class DocumentChunk(BaseModel):
     text: str
     embedding_text: str
     section_path: tuple[str, ...] = ()
+
+    @field_validator("chunk_id")
+    @classmethod
+    def _canonical_uuid(cls, value: str) -> str:
+        # Qdrant stores point ids as canonical UUIDs; the same spelling keeps lookups exact.
+        try:
+            return str(uuid.UUID(value))
+        except ValueError as error:
+            raise ValueError(
+                f"chunk_id {value!r} is not a UUID; expected a UUID string"
+            ) from error
 
 
 class ChunkedDocument(BaseModel):
