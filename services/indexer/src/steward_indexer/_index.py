@@ -84,7 +84,7 @@ class DocumentIndex:
             ]
 
         # Decide which documents changed and which version each will carry.
-        plans: list[tuple[ChunkedDocument, int | None]] = []
+        plans: list[tuple[ChunkedDocument, int | None, bool]] = []
         for document in documents:
             known = self.catalog.latest(document.tenant, document.source_id)
             unchanged = known is not None and (known.content_hash, known.classification) == (
@@ -94,12 +94,12 @@ class DocumentIndex:
             version = (
                 None if unchanged else max(document.version, known.version + 1 if known else 1)
             )
-            plans.append((document, version if not unchanged else None))
+            plans.append((document, version, known is not None))
 
         # Embed every chunk that will be stored, in one call so batches stay full.
         texts = [
             chunk.embedding_text
-            for document, version in plans
+            for document, version, _ in plans
             if version is not None
             for chunk in document.chunks
         ]
@@ -108,13 +108,13 @@ class DocumentIndex:
         # Store each version, then retire what it replaces.
         outcomes: list[IndexOutcome] = []
         offset = 0
-        for document, version in plans:
+        for document, version, replaces in plans:
             if version is None:
                 outcomes.append(self._unchanged(document))
                 continue
             count = len(document.chunks)
             outcomes.append(
-                self._store_version(document, version, vectors[offset : offset + count])
+                self._store_version(document, version, vectors[offset : offset + count], replaces)
             )
             offset += count
         return outcomes
@@ -134,7 +134,7 @@ class DocumentIndex:
         )
 
     def _store_version(
-        self, document: ChunkedDocument, version: int, vectors: Any
+        self, document: ChunkedDocument, version: int, vectors: Any, replaces: bool
     ) -> IndexOutcome:
         payloads = [
             {
@@ -161,7 +161,10 @@ class DocumentIndex:
             self._remember(payload)
 
         # New chunks are in place before old ones go, so the document never disappears.
-        retired = self.store.retire(document.tenant, document.document_id, keep_version=version)
+        # A first version has nothing to retire; skipping the search keeps local mode fast.
+        retired: list[str] = []
+        if replaces:
+            retired = self.store.retire(document.tenant, document.document_id, version)
         for chunk_id in retired:
             self._forget(chunk_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         index.close()
 
     # Retrieval at about 20k chunks: renamed copies reuse the vectors already computed.
-    copies = _copies(documents, max(0, arguments.large // len(texts) - 1))
+    copies = _copies(documents, max(0, math.ceil(arguments.large / len(texts)) - 1))
     known = {
         chunk.embedding_text: vectors[position % len(texts)]
         for position, chunk in enumerate(c for d in copies for c in d.chunks)
