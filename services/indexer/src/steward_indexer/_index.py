@@ -50,6 +50,8 @@ class DocumentIndex:
         self._payloads: dict[str, dict[str, Any]] = {}
         self._languages: dict[str, Counter[str]] = {}
 
+        # LIMITATION: the keyword index is per process; replicas sharing one Qdrant server
+        # see each other's writes only on reopen, which Qdrant sparse vectors would lift.
         for payload in self.store.all_payloads():
             self._remember(payload)
         self._client = client

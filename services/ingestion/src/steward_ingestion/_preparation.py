@@ -204,6 +204,7 @@ def _prepare(
     # Describe the document: title, language, origin.
     title = _title_of(submission, parsed)
     body = "\n".join(element.text for element in parsed.elements if isinstance(element, Paragraph))
+    # LIMITATION: language is decided per document; per-chunk detection would label mixed pages.
     language = submission.language or detect_language(body or canonical)
     source_url = submission.source_url or parsed.metadata.get("source_url")
 
