@@ -96,9 +96,7 @@ def _read_gguf(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray[Any, An
         )
     heads = int(meta["llama.attention.head_count"])
     kv_heads = int(meta["llama.attention.head_count_kv"])
-    token_ids = {
-        token: index for index, token in enumerate(meta.get("tokenizer.ggml.tokens", []))
-    }
+    token_ids = {token: index for index, token in enumerate(meta.get("tokenizer.ggml.tokens", []))}
     config = {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",

@@ -37,7 +37,9 @@ def dataset_id_for(kind: DatasetKind) -> str:
     return f"feedback-{kind.value}"
 
 
-async def training_rows(store: TrainerStore, tenant: str, kind: DatasetKind) -> list[dict[str, Any]]:
+async def training_rows(
+    store: TrainerStore, tenant: str, kind: DatasetKind
+) -> list[dict[str, Any]]:
     """A tenant's rows of one layout, as TRL reads them (conversational form)."""
     if kind is DatasetKind.SFT:
         return [

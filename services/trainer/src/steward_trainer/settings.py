@@ -14,6 +14,9 @@ class TrainerSettings(BusSettings):
     """Datasets, training, evaluation gate and monitoring settings (prefix STEWARD_TRAINER_)."""
 
     trainer_data_dir: Path = Path(".steward/trainer")
+    trainer_base_cache: Path | None = Field(
+        default=None, description="Where the converted base model is kept; data_dir/base if unset."
+    )
     trainer_db_schema: str = Field(default="trainer", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
     # Training: LoRA on the packaged SmolLM2, a few steps on a CPU, many on a GPU.
@@ -64,4 +67,7 @@ class TrainerSettings(BusSettings):
 
     def thresholds_for(self, tenant: str) -> dict[str, float]:
         """The gate thresholds of a tenant: the defaults overlaid with the tenant's own."""
-        return {**self.trainer_default_thresholds, **self.trainer_tenant_thresholds.get(tenant, {})}
+        return {
+            **self.trainer_default_thresholds,
+            **self.trainer_tenant_thresholds.get(tenant, {}),
+        }

@@ -15,8 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 _SCHEMA = """
-CREATE SCHEMA IF NOT EXISTS {s};
-CREATE TABLE IF NOT EXISTS {s}.conversations (
+CREATE TABLE IF NOT EXISTS conversations (
     tenant text NOT NULL,
     conversation_id text NOT NULL,
     question text,
@@ -25,12 +24,12 @@ CREATE TABLE IF NOT EXISTS {s}.conversations (
     released text,
     language text,
     channel text,
-    -- A single refusal anywhere in the conversation excludes it for good.
-    consent boolean NOT NULL,
+    -- Null until an event says; a single refusal anywhere excludes the conversation for good.
+    consent boolean,
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, conversation_id)
 );
-CREATE TABLE IF NOT EXISTS {s}.review_decisions (
+CREATE TABLE IF NOT EXISTS review_decisions (
     tenant text NOT NULL,
     review_id text NOT NULL,
     conversation_id text NOT NULL,
@@ -41,7 +40,7 @@ CREATE TABLE IF NOT EXISTS {s}.review_decisions (
     decided_at timestamptz NOT NULL,
     PRIMARY KEY (tenant, review_id)
 );
-CREATE TABLE IF NOT EXISTS {s}.ratings (
+CREATE TABLE IF NOT EXISTS ratings (
     tenant text NOT NULL,
     event_id text NOT NULL,
     conversation_id text NOT NULL,
@@ -49,7 +48,7 @@ CREATE TABLE IF NOT EXISTS {s}.ratings (
     rated_at timestamptz NOT NULL,
     PRIMARY KEY (tenant, event_id)
 );
-CREATE TABLE IF NOT EXISTS {s}.dataset_versions (
+CREATE TABLE IF NOT EXISTS dataset_versions (
     tenant text NOT NULL,
     dataset_id text NOT NULL,
     version text NOT NULL,
@@ -60,7 +59,7 @@ CREATE TABLE IF NOT EXISTS {s}.dataset_versions (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, dataset_id, version)
 );
-CREATE TABLE IF NOT EXISTS {s}.candidates (
+CREATE TABLE IF NOT EXISTS candidates (
     tenant text NOT NULL,
     candidate_id text NOT NULL,
     run_id text NOT NULL,
@@ -75,7 +74,7 @@ CREATE TABLE IF NOT EXISTS {s}.candidates (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, candidate_id)
 );
-CREATE TABLE IF NOT EXISTS {s}.signals (
+CREATE TABLE IF NOT EXISTS signals (
     tenant text NOT NULL,
     observed_at timestamptz NOT NULL,
     language text NOT NULL,
@@ -83,8 +82,18 @@ CREATE TABLE IF NOT EXISTS {s}.signals (
     metric text NOT NULL,
     value double precision NOT NULL
 );
-CREATE INDEX IF NOT EXISTS signals_by_time ON {s}.signals (tenant, observed_at);
+CREATE INDEX IF NOT EXISTS signals_by_time ON signals (tenant, observed_at);
 """
+
+
+_TABLES = (
+    "conversations",
+    "review_decisions",
+    "ratings",
+    "dataset_versions",
+    "candidates",
+    "signals",
+)
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,7 @@ class Conversation:
     released: str | None
     language: str
     channel: str
-    consent: bool
+    consent: bool | None
 
 
 class TrainerStore:
@@ -139,7 +148,18 @@ class TrainerStore:
     @classmethod
     async def connect(cls, dsn: str, schema: str = "trainer") -> TrainerStore:
         """Open a small pool and create the schema if it is missing."""
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=3)
+        # The schema name is checked by the settings pattern; tables are found by search_path.
+        connection = await asyncpg.connect(dsn)
+        try:
+            async with connection.transaction():
+                # Concurrent CREATE ... IF NOT EXISTS can still race on the catalog: serialise.
+                await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", schema)
+                await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        finally:
+            await connection.close()
+        pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=3, server_settings={"search_path": schema}
+        )
         store = cls(pool, schema)
         await store.create_schema()
         return store
@@ -154,14 +174,14 @@ class TrainerStore:
             # Concurrent CREATE ... IF NOT EXISTS can still race on the catalog: serialise.
             async with connection.transaction():
                 await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self._s)
-                await connection.execute(_SCHEMA.format(s=self._s))
+                await connection.execute(_SCHEMA)
 
     async def note_conversation(
         self,
         tenant: str,
         conversation_id: str,
         *,
-        consent: bool,
+        consent: bool | None,
         question: str | None = None,
         passages: Sequence[str] | None = None,
         draft: str | None = None,
@@ -171,8 +191,8 @@ class TrainerStore:
     ) -> None:
         """Merge what one event says about a conversation; a refusal of consent sticks."""
         await self._pool.execute(
-            f"""
-            INSERT INTO {self._s}.conversations AS c
+            """
+            INSERT INTO conversations AS c
                 (tenant, conversation_id, question, passages, draft, released, language,
                  channel, consent)
             VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9)
@@ -183,7 +203,9 @@ class TrainerStore:
                 released = coalesce(EXCLUDED.released, c.released),
                 language = coalesce(EXCLUDED.language, c.language),
                 channel = coalesce(EXCLUDED.channel, c.channel),
-                consent = c.consent AND EXCLUDED.consent,
+                consent = CASE WHEN EXCLUDED.consent IS NULL THEN c.consent
+                               WHEN c.consent IS NULL THEN EXCLUDED.consent
+                               ELSE c.consent AND EXCLUDED.consent END,
                 updated_at = now()
             """,
             tenant,
@@ -200,7 +222,7 @@ class TrainerStore:
     async def conversation(self, tenant: str, conversation_id: str) -> Conversation | None:
         """What is known of a conversation, or None."""
         row = await self._pool.fetchrow(
-            f"SELECT * FROM {self._s}.conversations WHERE tenant = $1 AND conversation_id = $2",
+            "SELECT * FROM conversations WHERE tenant = $1 AND conversation_id = $2",
             tenant,
             conversation_id,
         )
@@ -230,8 +252,8 @@ class TrainerStore:
     ) -> None:
         """Keep a reviewer's decision; a repeat of the same review id changes nothing."""
         await self._pool.execute(
-            f"""
-            INSERT INTO {self._s}.review_decisions
+            """
+            INSERT INTO review_decisions
                 (tenant, review_id, conversation_id, decision, question, draft, final,
                  decided_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -252,8 +274,8 @@ class TrainerStore:
     ) -> None:
         """Keep a citizen's thumbs rating of an answer."""
         await self._pool.execute(
-            f"""
-            INSERT INTO {self._s}.ratings (tenant, event_id, conversation_id, rating, rated_at)
+            """
+            INSERT INTO ratings (tenant, event_id, conversation_id, rating, rated_at)
             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
             """,
             tenant,
@@ -266,14 +288,14 @@ class TrainerStore:
     async def supervised_pairs(self, tenant: str) -> list[asyncpg.Record]:
         """(question, passages, approved answer) of consenting conversations, oldest first."""
         return await self._pool.fetch(
-            f"""
+            """
             SELECT coalesce(r.question, c.question) AS question,
                    coalesce(c.passages, '[]'::jsonb) AS passages,
                    CASE WHEN r.decision = 'edit' THEN r.final
                         ELSE coalesce(r.final, r.draft, c.draft) END AS answer
-            FROM {self._s}.review_decisions r
-            JOIN {self._s}.conversations c USING (tenant, conversation_id)
-            WHERE r.tenant = $1 AND c.consent AND r.decision IN ('approve', 'edit')
+            FROM review_decisions r
+            JOIN conversations c USING (tenant, conversation_id)
+            WHERE r.tenant = $1 AND c.consent IS TRUE AND r.decision IN ('approve', 'edit')
               AND coalesce(r.question, c.question) IS NOT NULL
               AND (CASE WHEN r.decision = 'edit' THEN r.final
                         ELSE coalesce(r.final, r.draft, c.draft) END) IS NOT NULL
@@ -285,14 +307,14 @@ class TrainerStore:
     async def preference_pairs(self, tenant: str) -> list[asyncpg.Record]:
         """(prompt, chosen = the reviewer's edit, rejected = the draft), consenting only."""
         return await self._pool.fetch(
-            f"""
+            """
             SELECT coalesce(r.question, c.question) AS question,
                    coalesce(c.passages, '[]'::jsonb) AS passages,
                    r.final AS chosen,
                    coalesce(r.draft, c.draft) AS rejected
-            FROM {self._s}.review_decisions r
-            JOIN {self._s}.conversations c USING (tenant, conversation_id)
-            WHERE r.tenant = $1 AND c.consent AND r.decision = 'edit'
+            FROM review_decisions r
+            JOIN conversations c USING (tenant, conversation_id)
+            WHERE r.tenant = $1 AND c.consent IS TRUE AND r.decision = 'edit'
               AND coalesce(r.question, c.question) IS NOT NULL
               AND r.final IS NOT NULL AND coalesce(r.draft, c.draft) IS NOT NULL
               AND r.final <> coalesce(r.draft, c.draft)
@@ -304,12 +326,12 @@ class TrainerStore:
     async def thumbs_labels(self, tenant: str) -> list[asyncpg.Record]:
         """(prompt, answer, up/down) of consenting conversations whose answer is known."""
         return await self._pool.fetch(
-            f"""
+            """
             SELECT c.question, coalesce(c.passages, '[]'::jsonb) AS passages,
                    coalesce(c.released, c.draft) AS answer, f.rating
-            FROM {self._s}.ratings f
-            JOIN {self._s}.conversations c USING (tenant, conversation_id)
-            WHERE f.tenant = $1 AND c.consent AND c.question IS NOT NULL
+            FROM ratings f
+            JOIN conversations c USING (tenant, conversation_id)
+            WHERE f.tenant = $1 AND c.consent IS TRUE AND c.question IS NOT NULL
               AND coalesce(c.released, c.draft) IS NOT NULL
             ORDER BY f.rated_at, f.event_id
             """,
@@ -319,8 +341,8 @@ class TrainerStore:
     async def latest_version(self, tenant: str, dataset_id: str) -> DatasetVersion | None:
         """The newest version of a dataset, or None."""
         row = await self._pool.fetchrow(
-            f"""
-            SELECT * FROM {self._s}.dataset_versions WHERE tenant = $1 AND dataset_id = $2
+            """
+            SELECT * FROM dataset_versions WHERE tenant = $1 AND dataset_id = $2
             ORDER BY created_at DESC, version DESC LIMIT 1
             """,
             tenant,
@@ -331,8 +353,7 @@ class TrainerStore:
     async def version_count(self, tenant: str, dataset_id: str) -> int:
         """How many versions a dataset has."""
         count = await self._pool.fetchval(
-            f"SELECT count(*) FROM {self._s}.dataset_versions WHERE tenant = $1 "
-            "AND dataset_id = $2",
+            "SELECT count(*) FROM dataset_versions WHERE tenant = $1 AND dataset_id = $2",
             tenant,
             dataset_id,
         )
@@ -341,8 +362,8 @@ class TrainerStore:
     async def add_version(self, version: DatasetVersion) -> None:
         """Record a new dataset version."""
         await self._pool.execute(
-            f"""
-            INSERT INTO {self._s}.dataset_versions
+            """
+            INSERT INTO dataset_versions
                 (tenant, dataset_id, version, kind, sha256, rows, uri)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             """,
@@ -358,8 +379,8 @@ class TrainerStore:
     async def version(self, tenant: str, dataset_id: str, version: str) -> DatasetVersion:
         """A dataset version by name, raising `DatasetNotFound` when it is not recorded."""
         row = await self._pool.fetchrow(
-            f"""
-            SELECT * FROM {self._s}.dataset_versions
+            """
+            SELECT * FROM dataset_versions
             WHERE tenant = $1 AND dataset_id = $2 AND version = $3
             """,
             tenant,
@@ -375,8 +396,8 @@ class TrainerStore:
     async def add_candidate(self, candidate: Candidate) -> None:
         """Register a trained adapter; a repeat of the same candidate id changes nothing."""
         await self._pool.execute(
-            f"""
-            INSERT INTO {self._s}.candidates
+            """
+            INSERT INTO candidates
                 (tenant, candidate_id, run_id, model, dataset_id, dataset_version, adapter_uri,
                  settings)
             VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb) ON CONFLICT DO NOTHING
@@ -394,7 +415,7 @@ class TrainerStore:
     async def candidate(self, tenant: str, candidate_id: str) -> Candidate:
         """A registered candidate, raising `CandidateNotFound` when there is none."""
         row = await self._pool.fetchrow(
-            f"SELECT * FROM {self._s}.candidates WHERE tenant = $1 AND candidate_id = $2",
+            "SELECT * FROM candidates WHERE tenant = $1 AND candidate_id = $2",
             tenant,
             candidate_id,
         )
@@ -407,8 +428,8 @@ class TrainerStore:
     ) -> None:
         """Keep the gate's verdict on a candidate."""
         await self._pool.execute(
-            f"""
-            UPDATE {self._s}.candidates SET passed = $3, evaluation = $4::jsonb
+            """
+            UPDATE candidates SET passed = $3, evaluation = $4::jsonb
             WHERE tenant = $1 AND candidate_id = $2
             """,
             tenant,
@@ -420,8 +441,7 @@ class TrainerStore:
     async def mark_promoted(self, tenant: str, candidate_id: str) -> None:
         """Make a candidate the tenant's current model."""
         await self._pool.execute(
-            f"UPDATE {self._s}.candidates SET promoted_at = now() "
-            "WHERE tenant = $1 AND candidate_id = $2",
+            "UPDATE candidates SET promoted_at = now() WHERE tenant = $1 AND candidate_id = $2",
             tenant,
             candidate_id,
         )
@@ -429,19 +449,21 @@ class TrainerStore:
     async def current_candidate(self, tenant: str) -> Candidate | None:
         """The tenant's most recently promoted candidate, or None for the base model."""
         row = await self._pool.fetchrow(
-            f"""
-            SELECT * FROM {self._s}.candidates WHERE tenant = $1 AND promoted_at IS NOT NULL
+            """
+            SELECT * FROM candidates WHERE tenant = $1 AND promoted_at IS NOT NULL
             ORDER BY promoted_at DESC LIMIT 1
             """,
             tenant,
         )
         return _candidate(row) if row else None
 
-    async def add_signals(self, rows: Sequence[tuple[str, datetime, str, str, str, float]]) -> None:
+    async def add_signals(
+        self, rows: Sequence[tuple[str, datetime, str, str, str, float]]
+    ) -> None:
         """Append monitoring observations (tenant, time, language, channel, metric, value)."""
         await self._pool.executemany(
-            f"""
-            INSERT INTO {self._s}.signals (tenant, observed_at, language, channel, metric, value)
+            """
+            INSERT INTO signals (tenant, observed_at, language, channel, metric, value)
             VALUES ($1, $2, $3, $4, $5, $6)
             """,
             rows,
@@ -450,16 +472,22 @@ class TrainerStore:
     async def daily_figures(self, tenant: str | None, since: datetime) -> list[asyncpg.Record]:
         """Mean of each metric per day since a time, for one tenant or all of them."""
         return await self._pool.fetch(
-            f"""
+            """
             SELECT date_trunc('day', observed_at) AS day, metric, avg(value) AS value,
                    count(*) AS samples
-            FROM {self._s}.signals
+            FROM signals
             WHERE observed_at >= $1 AND ($2::text IS NULL OR tenant = $2)
             GROUP BY 1, 2 ORDER BY 1, 2
             """,
             since,
             tenant,
         )
+
+    async def count(self, table: str) -> int:
+        """How many rows one of the trainer's tables holds."""
+        if table not in _TABLES:
+            raise ValueError(f"Unknown trainer table {table!r}; expected one of {_TABLES}")
+        return int(await self._pool.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
 
 
 def _version(row: asyncpg.Record) -> DatasetVersion:
