@@ -26,6 +26,7 @@ class GoldenItem:
     question: str
     passages: list[str]
     reference: str
+    source: str = ""
     canary: str | None = None
 
 
