@@ -11,11 +11,13 @@ from rich.console import Console
 from steward_bus import BusSettings, contract_topics, ensure_topics
 from steward_infra import InfraError, InfraSettings, LocalStack
 
+from steward_cli import trainer
 from steward_cli.supervisor import Supervisor, installed_services
 
 app = typer.Typer(help="Steward: governed LLM services for public agencies.", no_args_is_help=True)
 infra_app = typer.Typer(help="The embedded broker and PostgreSQL.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
+trainer.register(app)
 console = Console()
 
 
