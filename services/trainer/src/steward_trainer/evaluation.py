@@ -173,7 +173,7 @@ class GoldenSetEvaluator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         torch.set_num_threads(self._threads)
-        tokenizer = AutoTokenizer.from_pretrained(str(model.base_path))
+        tokenizer: Any = AutoTokenizer.from_pretrained(str(model.base_path))
         network: Any = AutoModelForCausalLM.from_pretrained(
             str(model.base_path), dtype=torch.float32
         )
@@ -185,7 +185,7 @@ class GoldenSetEvaluator:
         answers = []
         with torch.inference_mode():
             for item in self._items:
-                inputs = tokenizer.apply_chat_template(
+                inputs: Any = tokenizer.apply_chat_template(
                     prompt_messages(item.question, item.passages),
                     add_generation_prompt=True,
                     return_tensors="pt",

@@ -124,7 +124,7 @@ class Monitor:
             deque
         )
         # An alert is raised once on crossing and re-armed when the figure comes back.
-        self._raised: set[tuple[str, ...]] = set()
+        self._raised: set[tuple[object, ...]] = set()
         self.registry = registry or CollectorRegistry()
         self._gauge = Gauge(
             "steward_trainer_figure",
@@ -197,7 +197,7 @@ class Monitor:
         threshold = self._thresholds.get(_LOW_IS_BAD.get(figure, figure))
         if threshold is None:
             return []
-        key = (figure, key_extra, *sorted(dimensions.items()))  # type: ignore[arg-type]
+        key: tuple[object, ...] = (figure, key_extra, *sorted(dimensions.items()))
         crossed = value < threshold if low else value > threshold
         if not crossed:
             self._raised.discard(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from steward_trainer.monitoring import FIGURES
 
@@ -28,7 +28,9 @@ async def render_report(
     for row in rows:
         series[FIGURES.get(row["metric"], row["metric"])].append((row["day"], row["value"]))
 
-    figure, axes = plt.subplots(figsize=(9, 4.5))
+    figure, axes_any = plt.subplots(figsize=(9, 4.5))
+    # matplotlib plots datetimes through its unit converters, which its stubs do not show.
+    axes: Any = axes_any
     for name, points in sorted(series.items()):
         axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
     axes.set_xlim(since, datetime.now(UTC))

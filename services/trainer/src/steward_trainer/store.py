@@ -287,8 +287,9 @@ class TrainerStore:
 
     async def supervised_pairs(self, tenant: str) -> list[asyncpg.Record]:
         """(question, passages, approved answer) of consenting conversations, oldest first."""
-        return await self._pool.fetch(
-            """
+        return list(
+            await self._pool.fetch(
+                """
             SELECT coalesce(r.question, c.question) AS question,
                    coalesce(c.passages, '[]'::jsonb) AS passages,
                    CASE WHEN r.decision = 'edit' THEN r.final
@@ -301,13 +302,15 @@ class TrainerStore:
                         ELSE coalesce(r.final, r.draft, c.draft) END) IS NOT NULL
             ORDER BY r.decided_at, r.review_id
             """,
-            tenant,
+                tenant,
+            )
         )
 
     async def preference_pairs(self, tenant: str) -> list[asyncpg.Record]:
         """(prompt, chosen = the reviewer's edit, rejected = the draft), consenting only."""
-        return await self._pool.fetch(
-            """
+        return list(
+            await self._pool.fetch(
+                """
             SELECT coalesce(r.question, c.question) AS question,
                    coalesce(c.passages, '[]'::jsonb) AS passages,
                    r.final AS chosen,
@@ -320,13 +323,15 @@ class TrainerStore:
               AND r.final <> coalesce(r.draft, c.draft)
             ORDER BY r.decided_at, r.review_id
             """,
-            tenant,
+                tenant,
+            )
         )
 
     async def thumbs_labels(self, tenant: str) -> list[asyncpg.Record]:
         """(prompt, answer, up/down) of consenting conversations whose answer is known."""
-        return await self._pool.fetch(
-            """
+        return list(
+            await self._pool.fetch(
+                """
             SELECT c.question, coalesce(c.passages, '[]'::jsonb) AS passages,
                    coalesce(c.released, c.draft) AS answer, f.rating
             FROM ratings f
@@ -335,7 +340,8 @@ class TrainerStore:
               AND coalesce(c.released, c.draft) IS NOT NULL
             ORDER BY f.rated_at, f.event_id
             """,
-            tenant,
+                tenant,
+            )
         )
 
     async def latest_version(self, tenant: str, dataset_id: str) -> DatasetVersion | None:
@@ -471,16 +477,18 @@ class TrainerStore:
 
     async def daily_figures(self, tenant: str | None, since: datetime) -> list[asyncpg.Record]:
         """Mean of each metric per day since a time, for one tenant or all of them."""
-        return await self._pool.fetch(
-            """
+        return list(
+            await self._pool.fetch(
+                """
             SELECT date_trunc('day', observed_at) AS day, metric, avg(value) AS value,
                    count(*) AS samples
             FROM signals
             WHERE observed_at >= $1 AND ($2::text IS NULL OR tenant = $2)
             GROUP BY 1, 2 ORDER BY 1, 2
             """,
-            since,
-            tenant,
+                since,
+                tenant,
+            )
         )
 
     async def count(self, table: str) -> int:

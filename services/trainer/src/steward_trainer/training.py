@@ -100,7 +100,7 @@ def train_adapter(
     # One trainer per layout; each reads the conversational rows the export wrote.
     trainer: Any
     if kind is DatasetKind.SFT:
-        from trl import SFTConfig, SFTTrainer
+        from trl import SFTConfig, SFTTrainer  # type: ignore[attr-defined]
 
         trainer = SFTTrainer(
             model=model,
@@ -110,7 +110,7 @@ def train_adapter(
             peft_config=lora,
         )
     elif kind is DatasetKind.DPO:
-        from trl import DPOConfig, DPOTrainer
+        from trl import DPOConfig, DPOTrainer  # type: ignore[attr-defined]
 
         trainer = DPOTrainer(
             model=model,
@@ -128,16 +128,17 @@ def train_adapter(
     adapter_dir = output_dir / "adapter"
     trainer.model.save_pretrained(str(adapter_dir))
     digest = _sha256(adapter_dir / ADAPTER_FILE)
-    manifest = {
+    final_loss: float | None = getattr(result, "training_loss", None)
+    manifest: dict[str, Any] = {
         "adapter_sha256": digest,
         "base_model": str(base_model.name),
         "dataset": dataset,
         "kind": kind.value,
         "settings": asdict(settings),
-        "final_loss": getattr(result, "training_loss", None),
+        "final_loss": final_loss,
     }
     (adapter_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-    return TrainedAdapter(adapter_dir, digest, manifest["final_loss"])
+    return TrainedAdapter(adapter_dir, digest, final_loss)
 
 
 def _sha256(path: Path) -> str:
