@@ -11,6 +11,7 @@ from rich.console import Console
 from steward_bus import BusSettings, contract_topics, ensure_topics
 from steward_infra import InfraError, InfraSettings, LocalStack
 
+from steward_cli import trainer
 from steward_cli.ledger import ledger_app
 from steward_cli.supervisor import Supervisor, installed_services
 
@@ -18,6 +19,7 @@ app = typer.Typer(help="Steward: governed LLM services for public agencies.", no
 infra_app = typer.Typer(help="The embedded broker and PostgreSQL.", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
 app.add_typer(ledger_app, name="ledger")
+trainer.register(app)
 console = Console()
 
 

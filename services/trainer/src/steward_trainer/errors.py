@@ -1,0 +1,27 @@
+"""Errors of the trainer a caller can act on."""
+
+from __future__ import annotations
+
+
+class TrainerError(Exception):
+    """Base of the trainer's errors."""
+
+
+class DatasetNotFound(TrainerError):
+    """A dataset version named by a run or a command does not exist."""
+
+
+class EmptyDataset(TrainerError):
+    """A dataset has no rows to export or train on."""
+
+
+class CandidateNotFound(TrainerError):
+    """A candidate id names no registered candidate of the tenant."""
+
+
+class BaseModelUnavailable(TrainerError):
+    """The packaged base model cannot be found or converted."""
+
+
+class UnsupportedDatasetKind(TrainerError):
+    """A training run was asked for a dataset layout it cannot train on."""
