@@ -1,0 +1,5 @@
+"""Run the gateway: `python -m steward_gateway`."""
+
+from steward_gateway.app import main
+
+main()
