@@ -1,10 +1,10 @@
 """The gateway's HTTP surface: chat completions, ask, conversations, feedback and documents."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI resolves the dependencies declared inside
+# create_api from their annotations, which must therefore be real objects.
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import jwt
 import structlog
@@ -14,18 +14,21 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, Field
-from steward_auth import Principal, bearer_token, require_roles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from steward_auth import Principal, TokenVerifier, bearer_token, require_roles
 from steward_events import (
     ChatRequested,
     ChatResponded,
     Classification,
     DocumentSubmitted,
+    EventData,
     FeedbackSubmitted,
     Rating,
     new_event_id,
 )
 from steward_events.types import Channel, Identifier, Labels, LanguageTag, Name
 
+from steward_gateway.conversations import ConversationStore, Turn
 from steward_gateway.errors import UnknownConversation
 from steward_gateway.openai_shape import (
     ChatCompletionRequest,
@@ -37,16 +40,9 @@ from steward_gateway.openai_shape import (
     steward_block,
     stream_events,
 )
-
-if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
-    from steward_auth import TokenVerifier
-    from steward_events import EventData
-
-    from steward_gateway.conversations import ConversationStore, Turn
-    from steward_gateway.pseudonyms import SubjectPseudonyms
-    from steward_gateway.ratelimit import RateLimiter
-    from steward_gateway.settings import GatewaySettings
+from steward_gateway.pseudonyms import SubjectPseudonyms
+from steward_gateway.ratelimit import RateLimiter
+from steward_gateway.settings import GatewaySettings
 
 log = structlog.get_logger("steward.gateway")
 _tracer = trace.get_tracer("steward.gateway")
