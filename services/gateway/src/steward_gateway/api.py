@@ -434,7 +434,7 @@ def create_api(parts: GatewayParts) -> FastAPI:
         for turn in kept.turns:
             view: dict[str, Any] = {"correlation_id": turn.correlation_id}
             if turn.reply is None:
-                view.update(status="pending", disposition=None)
+                view.update(status="pending", disposition=None, final=False)
             else:
                 view.update(
                     _reply_view(turn.reply, settings.gateway_ai_notice),
