@@ -107,7 +107,7 @@ async def running(
             gateway_stream_chunk_chars=12,
         )
     )
-    pipeline = Pipeline(Service("pipeline", BusSettings(**bus)))
+    pipeline = Pipeline(Service("pipeline", BusSettings(**bus), group=f"pipeline-{namespace}"))
     pipeline.service.subscribe(ChatRequested, pipeline.on_request)
     pipeline.service.subscribe(FeedbackSubmitted, pipeline.on_feedback)
     pipeline.service.subscribe(DocumentSubmitted, pipeline.on_document)

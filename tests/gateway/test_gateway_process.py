@@ -64,6 +64,7 @@ async def test_the_gateway_process_answers_stops_cleanly_and_never_logs_a_questi
             topic_namespace=namespace,
             otel_exporter="none",
         ),
+        group=f"pipeline-{namespace}",
     )
     questions: list[str] = []
 
