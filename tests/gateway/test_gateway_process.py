@@ -13,10 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_samples import PSEUDONYM_KEY, answered, token_kit
+from gateway_samples import PSEUDONYM_KEY, TENANT, answered
+from steward_auth import ensure_development_keys
 from steward_bus import BusSettings, Service
+from steward_cli.main import app
 from steward_events import ChatRequested, Envelope
 from steward_infra import LocalStack, free_port
+from typer.testing import CliRunner
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -36,7 +39,13 @@ async def _ready(url: str, process: asyncio.subprocess.Process) -> None:
 async def test_the_gateway_process_answers_stops_cleanly_and_never_logs_a_question(
     stack: LocalStack, namespace: str, tmp_path: Path
 ) -> None:
-    kit = token_kit(tmp_path)
+    # The embedded profile's default: the development key that `steward token` also uses.
+    auth_dir = tmp_path / "auth"
+    keys = ensure_development_keys(auth_dir)
+    headers = {
+        "Authorization": "Bearer "
+        + keys.mint(subject="ana@example.org", tenant=TENANT, roles=["citizen"])
+    }
     port = free_port()
     bus = {
         "STEWARD_KAFKA_BOOTSTRAP": stack.broker.bootstrap,
@@ -49,9 +58,7 @@ async def test_the_gateway_process_answers_stops_cleanly_and_never_logs_a_questi
         "STEWARD_OTEL_EXPORTER": "none",
         "STEWARD_LOG_LEVEL": "DEBUG",
         "STEWARD_GATEWAY_PORT": str(port),
-        "STEWARD_GATEWAY_AUTH__ISSUER": kit.auth.issuer,
-        "STEWARD_GATEWAY_AUTH__AUDIENCE": kit.auth.audience,
-        "STEWARD_GATEWAY_AUTH__JWKS_PATH": str(kit.auth.jwks_path),
+        "STEWARD_AUTH_DIR": str(auth_dir),
         "STEWARD_GATEWAY_PSEUDONYM_KEY": PSEUDONYM_KEY.get_secret_value(),
     }
     marker = f"parcel-{uuid.uuid4().hex}"
@@ -92,7 +99,7 @@ async def test_the_gateway_process_answers_stops_cleanly_and_never_logs_a_questi
                 asked = await client.post(
                     "/v1/ask",
                     json={"question": f"What do I owe on {marker}?"},
-                    headers=kit.headers(),
+                    headers=headers,
                 )
                 rated = await client.post(
                     "/v1/feedback",
@@ -101,18 +108,30 @@ async def test_the_gateway_process_answers_stops_cleanly_and_never_logs_a_questi
                         "rating": "up",
                         "comment": f"Thanks about {marker}",
                     },
-                    headers=kit.headers(),
+                    headers=headers,
                 )
                 invalid = await client.post(
                     "/v1/ask",
                     json={"question": marker, "locale": "not a locale"},
-                    headers=kit.headers(),
+                    headers=headers,
                 )
+            # The command line asks the same way, with a development token of its own.
+            printed = await asyncio.to_thread(
+                CliRunner().invoke,
+                app,
+                ["ask", "When is my return due?", "--gateway", base, "--auth-dir", str(auth_dir)],
+                env={"COLUMNS": "200"},
+            )
+        assert printed.exit_code == 0, printed.output
+        assert "File by April 15 [1]." in printed.output
+        assert "[1] Individual income tax deadlines - Filing > Due dates" in printed.output
+        assert "disposition answered" in printed.output
+        assert "correlation id " in printed.output
         assert asked.status_code == 200, asked.text
         assert asked.json()["disposition"] == "answered"
         assert rated.status_code == 202
         assert invalid.status_code == 422
-        assert questions == [f"What do I owe on {marker}?"]
+        assert questions == [f"What do I owe on {marker}?", "When is my return due?"]
     finally:
         process.send_signal(signal.SIGTERM)
         returncode = await asyncio.wait_for(process.wait(), 30)

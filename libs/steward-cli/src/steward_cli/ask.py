@@ -49,15 +49,18 @@ def call(method: str, url: str, token: str, body: dict[str, Any] | None = None) 
 
 def print_answer(answer: dict[str, Any]) -> None:
     """Show an answer, its citations, disposition and correlation id."""
-    console.print(answer.get("answer") or "[dim](no answer yet)[/dim]")
+    # What the pipeline wrote is printed as text, never read as rich markup.
+    console.print(answer.get("answer") or "(no answer yet)", markup=False)
     for citation in answer.get("citations") or []:
         section = f" - {citation['section']}" if citation.get("section") else ""
         console.print(
             f"  [{citation['number']}] {citation.get('title') or citation['document_id']}"
-            f"{section}  {citation.get('source_url') or ''}"
+            f"{section}  {citation.get('source_url') or ''}",
+            markup=False,
+            highlight=False,
         )
     if answer.get("ai_notice"):
-        console.print(f"[dim]{answer['ai_notice']}[/dim]")
+        console.print(answer["ai_notice"], style="dim", markup=False)
     console.print(
         f"disposition [bold]{answer.get('disposition') or 'pending'}[/bold]  "
         f"correlation id {answer.get('correlation_id')}"

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
-import json
-import os
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-import steward_auth
 import typer
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    load_pem_private_key,
-)
-from steward_auth import AuthConfigError, SigningKey, generate_signing_key, mint_token
+from steward_auth import DEFAULT_DEV_AUTH_DIR, AuthConfigError, ensure_development_keys
 from steward_bus import BusSettings
 
-DEV_ISSUER = "steward-dev"
-DEV_AUDIENCE = "steward"
-DEFAULT_AUTH_DIR = Path(".steward/auth")
+DEFAULT_AUTH_DIR = DEFAULT_DEV_AUTH_DIR
 DEFAULT_TENANT = "riverland-revenue"
 
 
@@ -48,56 +32,10 @@ def development_token(
         raise NotEmbedded(
             f"development tokens exist only in the embedded profile; STEWARD_PROFILE is {profile}"
         )
-    return mint_token(
-        development_key(folder),
-        subject=subject,
-        tenant=tenant,
-        roles=roles,
-        issuer=DEV_ISSUER,
-        audience=DEV_AUDIENCE,
-        lifetime=timedelta(minutes=minutes),
+    keys = ensure_development_keys(folder)
+    return keys.mint(
+        subject=subject, tenant=tenant, roles=roles, lifetime=timedelta(minutes=minutes)
     )
-
-
-def development_key(folder: Path) -> SigningKey:
-    """The development signing key under `folder`, with its JWKS beside it."""
-    # Newer steward_auth keeps this key itself; the same files are written here otherwise.
-    ensure = getattr(steward_auth, "ensure_development_keys", None)
-    if ensure is not None:
-        key: SigningKey = ensure(folder).signing_key
-        return key
-
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    private_key_path = folder / "signing-key.pem"
-    if not private_key_path.exists():
-        pem = generate_signing_key("ES256").private_key.private_bytes(
-            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
-        )
-        # Exclusive create: of two racing commands, the first key written is the one kept.
-        with contextlib.suppress(FileExistsError):
-            descriptor = os.open(private_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(pem)
-    private_key = load_pem_private_key(private_key_path.read_bytes(), password=None)
-    if not isinstance(private_key, ec.EllipticCurvePrivateKey):
-        raise AuthConfigError(f"{private_key_path} holds no EC P-256 key")
-
-    # The kid is the key's RFC 7638 thumbprint, so every reader derives the same one.
-    unnamed = SigningKey("pending", "ES256", private_key).public_jwk()
-    members = {name: unnamed[name] for name in ("crv", "kty", "x", "y")}
-    digest = hashlib.sha256(json.dumps(members, separators=(",", ":"), sort_keys=True).encode())
-    kid = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
-    key = SigningKey(kid, "ES256", private_key)
-
-    document = json.dumps({"keys": [key.public_jwk()]}, indent=2, sort_keys=True)
-    jwks_path = folder / "jwks.json"
-    if not jwks_path.exists() or jwks_path.read_text(encoding="utf-8") != document:
-        descriptor, staged = tempfile.mkstemp(dir=folder, prefix=".jwks.json-")
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(document)
-        os.chmod(staged, 0o644)
-        os.replace(staged, jwks_path)
-    return key
 
 
 def token(

@@ -11,17 +11,14 @@ import tempfile
 from pathlib import Path
 
 import httpx
-import steward_auth
 from pydantic import Field, PositiveFloat, PositiveInt, SecretStr
 from pydantic_settings import SettingsConfigDict
-from steward_auth import AuthConfigError, AuthSettings
+from steward_auth import DEFAULT_DEV_AUTH_DIR, AuthConfigError, AuthSettings, edge_auth_settings
 from steward_bus import BusSettings
 
 from steward_gateway.errors import GatewaySettingsError
 from steward_gateway.pseudonyms import MIN_KEY_BYTES
 
-DEV_ISSUER = "steward-dev"
-DEV_AUDIENCE = "steward"
 DEFAULT_AI_NOTICE = (
     "This answer was written by an AI assistant from the agency's published documents. "
     "It is not legal advice; check the cited sources."
@@ -50,7 +47,7 @@ class GatewaySettings(BusSettings):
         pattern=r"^https?://\S+$",
         description="Fetched once at start into gateway_auth.jwks_path.",
     )
-    auth_dir: Path = Path(".steward/auth")
+    auth_dir: Path = DEFAULT_DEV_AUTH_DIR
     gateway_clearance_claim: str = "clearance"
 
     # Keyed hash of token subjects; the kafka profile needs it set, the embedded one keeps one.
@@ -82,26 +79,15 @@ class GatewaySettings(BusSettings):
     def auth_settings(self) -> AuthSettings:
         """The token settings for this profile, with the JWKS URL fetched when one is set."""
         configured = self.gateway_auth
-        if configured is not None:
-            if self.profile == "kafka" and configured.shared_secret is not None:
+        if configured is not None and self.gateway_jwks_url is not None:
+            if configured.jwks_path is None:
                 raise GatewaySettingsError(
-                    "a shared secret (HS256) is refused in the kafka profile; "
-                    "set STEWARD_GATEWAY_AUTH__JWKS_PATH or __PUBLIC_KEY_PATH"
+                    "STEWARD_GATEWAY_JWKS_URL needs STEWARD_GATEWAY_AUTH__JWKS_PATH, "
+                    "the file its keys are kept in"
                 )
-            if self.gateway_jwks_url is not None:
-                if configured.jwks_path is None:
-                    raise GatewaySettingsError(
-                        "STEWARD_GATEWAY_JWKS_URL needs STEWARD_GATEWAY_AUTH__JWKS_PATH, "
-                        "the file its keys are kept in"
-                    )
-                fetch_jwks(self.gateway_jwks_url, configured.jwks_path)
-            return configured
-        if self.profile == "kafka":
-            raise GatewaySettingsError(
-                "the kafka profile needs the identity provider's keys: set "
-                "STEWARD_GATEWAY_AUTH__ISSUER, __AUDIENCE and __JWKS_PATH (or __PUBLIC_KEY_PATH)"
-            )
-        return development_auth_settings(self.auth_dir)
+            fetch_jwks(self.gateway_jwks_url, configured.jwks_path)
+        # Without configured keys the embedded profile trusts the shared development key.
+        return edge_auth_settings(configured, profile=self.profile, development_dir=self.auth_dir)
 
     def pseudonym_key(self) -> bytes:
         """The subject pseudonym key: configured, or in the embedded profile kept on disk."""
@@ -113,22 +99,6 @@ class GatewaySettings(BusSettings):
                 f"(at least {MIN_KEY_BYTES} characters)"
             )
         return _kept_key(self.gateway_pseudonym_key_file)
-
-
-def development_auth_settings(folder: Path) -> AuthSettings:
-    """Trust the embedded profile's development JWKS, creating the key where steward_auth can."""
-    # Newer steward_auth creates the shared development key itself; older ones leave it to
-    # `steward token`, which writes the same files.
-    ensure = getattr(steward_auth, "ensure_development_keys", None)
-    if ensure is not None:
-        ensure(folder)
-    jwks_path = folder / "jwks.json"
-    if not jwks_path.is_file():
-        raise GatewaySettingsError(
-            f"no development JWKS at {jwks_path}: run `steward token` once to create it, "
-            "or set STEWARD_GATEWAY_AUTH__JWKS_PATH"
-        )
-    return AuthSettings(issuer=DEV_ISSUER, audience=DEV_AUDIENCE, jwks_path=jwks_path)
 
 
 def fetch_jwks(url: str, path: Path) -> None:
