@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from types import FrameType
 
@@ -36,9 +37,26 @@ def _start_infra() -> tuple[LocalStack, list[str]]:
     return stack, started
 
 
+# Where the HTTP edges listen, with the variables that move them.
+_EDGES = (
+    ("gateway", "STEWARD_GATEWAY_PORT", 8080, "/v1"),
+    ("review desk", "STEWARD_REVIEW_HTTP_PORT", 8082, "/"),
+    ("auditor API", "STEWARD_LEDGER_API_PORT", 8083, "/docs"),
+    ("metrics", "STEWARD_TRAINER_METRICS_PORT", 9464, "/metrics"),
+)
+
+
+def _edge_urls() -> str:
+    return "  ".join(
+        f"{name} http://127.0.0.1:{os.environ.get(variable, default)}{path}"
+        for name, variable, default, path in _EDGES
+    )
+
+
 @app.command()
 def up(
     keep_infra: bool = typer.Option(False, help="Leave the broker and PostgreSQL running."),
+    startup_timeout: float = typer.Option(180.0, help="Seconds to wait for every service."),
 ) -> None:
     """Run the embedded stack and every service until Ctrl-C."""
     stack, started = _start_infra()
@@ -68,12 +86,20 @@ def up(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     supervisor.start()
-    console.print(
-        f"[green]Steward is up[/green]  kafka {settings.kafka_bootstrap}  "
-        f"postgres {environment['STEWARD_DATABASE_URL']}  topics {len(created)} created  "
-        f"services {', '.join(s.name for s in services) or 'none'}  (Ctrl-C stops)"
-    )
     try:
+        with console.status(f"starting {len(services)} services (logs in {supervisor.log_dir})"):
+            waiting = supervisor.wait_ready(startup_timeout)
+        if waiting:
+            console.print(
+                f"[yellow]not ready after {startup_timeout:.0f} s:[/yellow] {', '.join(waiting)}; "
+                f"see {supervisor.log_dir}"
+            )
+        console.print(
+            f"[green]Steward is up[/green]  kafka {settings.kafka_bootstrap}  "
+            f"postgres {environment['STEWARD_DATABASE_URL']}  topics {len(created)} created\n"
+            f"services {', '.join(s.name for s in services) or 'none'}\n"
+            f"{_edge_urls()}\n(Ctrl-C stops)"
+        )
         supervisor.watch()
     finally:
         supervisor.stop()

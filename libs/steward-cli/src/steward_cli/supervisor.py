@@ -26,6 +26,9 @@ class ServiceProcess:
 
 ENTRY_POINT_GROUP = "steward.services"
 
+# The bus runtime logs this event once a service's consumers and producer are running.
+READY_MARK = b'"event": "service_started"'
+
 
 def installed_services() -> list[ServiceProcess]:
     """Every service package installed here, found by its `steward.services` entry point.
@@ -48,6 +51,7 @@ class Supervisor:
     log_dir: Path
     restart_delay: float = 2.0
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _log_starts: dict[str, int] = field(default_factory=dict)
     _stopping: bool = False
 
     def start(self) -> None:
@@ -56,8 +60,13 @@ class Supervisor:
         for service in self.services:
             self._spawn(service)
 
+    def _log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
     def _spawn(self, service: ServiceProcess) -> None:
-        log_file = (self.log_dir / f"{service.name}.log").open("ab")
+        path = self._log_path(service.name)
+        self._log_starts[service.name] = path.stat().st_size if path.exists() else 0
+        log_file = path.open("ab")
         self._children[service.name] = subprocess.Popen(  # noqa: S603 - our own modules
             [sys.executable, "-m", service.module],
             env={**os.environ, **self.environment},
@@ -66,6 +75,26 @@ class Supervisor:
             stdin=subprocess.DEVNULL,
         )
         log.info("service_spawned", service=service.name, pid=self._children[service.name].pid)
+
+    def not_ready(self) -> list[str]:
+        """Services whose current process has not yet logged that it started consuming."""
+        waiting = []
+        for service in self.services:
+            path = self._log_path(service.name)
+            with path.open("rb") as log:
+                log.seek(self._log_starts.get(service.name, 0))
+                if READY_MARK not in log.read():
+                    waiting.append(service.name)
+        return waiting
+
+    def wait_ready(self, timeout: float) -> list[str]:
+        """Wait until every service is consuming; return those still not ready at `timeout`."""
+        deadline = time.monotonic() + timeout
+        waiting = self.not_ready()
+        while waiting and time.monotonic() < deadline and not self._stopping:
+            time.sleep(0.5)
+            waiting = self.not_ready()
+        return waiting
 
     def watch(self) -> None:
         """Block, restarting services that exit, until `stop()` is called from a signal."""
