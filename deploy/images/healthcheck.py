@@ -38,7 +38,8 @@ def http_ok(url: str, timeout: float = 3.0) -> bool:
         raise SystemExit(f"healthcheck: {url!r} is not a loopback URL")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
-            return 200 <= response.status < 300
+            status: int = response.status
+            return 200 <= status < 300
     except OSError:
         return False
 

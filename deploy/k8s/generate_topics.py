@@ -152,7 +152,8 @@ def render() -> str:
         " do not edit.\n"
     )
     documents = [kafka_topic(topic) for topic in contract_topics()]
-    return header + yaml.safe_dump_all(documents, sort_keys=False, explicit_start=True)
+    body: str = yaml.safe_dump_all(documents, sort_keys=False, explicit_start=True)
+    return header + body
 
 
 def main() -> int:

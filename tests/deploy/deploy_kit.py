@@ -144,7 +144,8 @@ def unknown_variables(service: str, environment: dict[str, str | None]) -> list[
 @cache
 def compose() -> dict[str, Any]:
     """The compose file, merge keys resolved."""
-    return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    document: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    return document
 
 
 def compose_steward_services() -> dict[str, dict[str, Any]]:
