@@ -12,7 +12,7 @@ from rich.console import Console
 from steward_bus import BusSettings, contract_topics, ensure_topics
 from steward_infra import InfraError, InfraSettings, LocalStack
 
-from steward_cli import ask, token, trace, trainer
+from steward_cli import ask, ingest, token, trace, trainer
 from steward_cli.ledger import ledger_app
 from steward_cli.supervisor import Supervisor, installed_services
 
@@ -21,6 +21,7 @@ infra_app = typer.Typer(help="The embedded broker and PostgreSQL.", no_args_is_h
 app.add_typer(infra_app, name="infra")
 app.add_typer(ledger_app, name="ledger")
 trainer.register(app)
+ingest.register(app)
 app.command("ask")(ask.ask)
 app.command("token")(token.token)
 app.command("trace")(trace.trace)
