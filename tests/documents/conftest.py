@@ -183,7 +183,7 @@ async def pipeline(
         "retry_max_seconds": 0.05,
     }
     ingestion_settings = IngestionSettings(**bus, ingestion_allowed_roots=[inbox])
-    indexer_settings = IndexerSettings(**bus, qdrant_path=Path(":memory:"))
+    indexer_settings = IndexerSettings(**bus, indexer_qdrant_path=Path(":memory:"))
     ingestion = IngestionService(ingestion_settings, counter=counter)
     indexer = IndexerService.from_settings(indexer_settings, embedder=embedder)
     client = Service("test-client", ingestion_settings)

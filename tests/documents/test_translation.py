@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from steward_events import DocumentSubmitted
 from steward_indexer._events import chunked_document
+from steward_indexer.settings import IndexerSettings
 from steward_ingestion import (
     DocumentSubmission,
     InMemoryDocumentCatalog,
@@ -86,3 +87,13 @@ def test_paths_are_kept_inside_the_allowed_roots(tmp_path: Path) -> None:
         with pytest.raises(SubmissionRefused) as refused:
             allowed_path(str(escaping), [root])
         assert refused.value.reason == "unreadable"
+
+
+@pytest.mark.parametrize("variable", ["STEWARD_QDRANT_URL", "STEWARD_INDEXER_QDRANT_URL"])
+def test_the_qdrant_server_is_named_by_either_variable(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, "http://127.0.0.1:6333")
+
+    assert IndexerSettings().indexer_qdrant_url == "http://127.0.0.1:6333"
+    assert IndexerSettings(indexer_qdrant_url=None).indexer_qdrant_url is None

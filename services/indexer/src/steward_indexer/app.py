@@ -61,8 +61,8 @@ class IndexerService:
     ) -> IndexerService:
         """Load the embedding model and open Qdrant: a server by URL, else local mode."""
         index = DocumentIndex.open(
-            settings.qdrant_path,
-            url=settings.qdrant_url,
+            settings.indexer_qdrant_path,
+            url=settings.indexer_qdrant_url,
             embedder=embedder or ChunkEmbedder(batch_size=settings.indexer_embedding_batch),
             collection=settings.indexer_collection,
         )
