@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from steward_inference.app import InferenceServiceSettings
 
 
+def group_suffix(settings: InferenceServiceSettings) -> str:
+    """The test's namespace, which makes consumer group ids the test's own too."""
+    return str(settings.topic_namespace).rstrip(".")
+
+
 def corpus_folder() -> Path:
     """Find shared/corpus beside or inside the checkout, or where STEWARD_CORPUS says."""
     if "STEWARD_CORPUS" in os.environ:
@@ -44,7 +49,7 @@ class Probe:
     """A service of its own that publishes requests and collects the inference outcomes."""
 
     def __init__(self, settings: InferenceServiceSettings) -> None:
-        self.service = Service("probe", settings)
+        self.service = Service("probe", settings, group=f"steward-probe-{group_suffix(settings)}")
         self.completed: list[Envelope[InferenceCompleted]] = []
         self.failed: list[Envelope[InferenceFailed]] = []
         self.service.subscribe(InferenceCompleted, self._completed)

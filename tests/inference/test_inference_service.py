@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from inference_service_kit import Probe, make_worker, passport_question
+from inference_service_kit import Probe, group_suffix, make_worker, passport_question
 from steward_bus.testing import eventually
 from steward_events import ModelPromoted, ModelRef, RouteDisabled, RouteEnabled
 from steward_inference import (
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
+def group(settings: InferenceServiceSettings) -> str:
+    """A consumer group of the test's own, so no test waits on another's departed members."""
+    return f"steward-inference-{group_suffix(settings)}"
+
+
 def journal_files(settings: InferenceServiceSettings) -> list[Path]:
     folder = settings.inference_journal_dir
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
@@ -38,7 +43,7 @@ async def test_retrieval_results_are_drafted_concurrently_with_full_provenance(
     llama: EmbeddedLlama,
     probe: Probe,
 ) -> None:
-    service = InferenceService(settings, embedded_worker)
+    service = InferenceService(settings, group=group(settings), worker=embedded_worker)
     peak = 0
 
     def all_answered() -> bool:
@@ -119,7 +124,7 @@ async def test_a_dead_backend_ends_in_inference_failed(
     )
     worker = make_worker(generator)
     try:
-        async with InferenceService(settings, worker):
+        async with InferenceService(settings, group=group(settings), worker=worker):
             request = await probe.send(passport_question())
             await eventually(lambda: probe.outcome_of(request) is not None, within=60)
     finally:
@@ -143,7 +148,7 @@ async def test_a_dead_backend_ends_in_inference_failed(
 async def test_a_tenant_switch_fails_its_requests_at_once_until_enabled(
     settings: InferenceServiceSettings, embedded_worker: InferenceWorker, probe: Probe
 ) -> None:
-    async with InferenceService(settings, embedded_worker):
+    async with InferenceService(settings, group=group(settings), worker=embedded_worker):
         await probe.send(RouteDisabled(actor="operator-0001", reason="incident"))
         await eventually(
             lambda: (KillScope.TENANT, "revenue") in embedded_worker.routes.disabled()
@@ -195,9 +200,9 @@ async def test_a_promotion_moves_the_tenant_and_is_recorded_in_the_draft(
         route = embedded_worker.routes.resolve(
             tenant="revenue", route="default", correlation_id="corr-9"
         )
-        return route.choice.revision == "promoted-2"
+        return bool(route.choice.revision == "promoted-2")
 
-    async with InferenceService(settings, embedded_worker):
+    async with InferenceService(settings, group=group(settings), worker=embedded_worker):
         await probe.send(ModelPromoted(candidate_id="cand-1", model=promoted))
         await eventually(applied)
         request = await probe.send(passport_question("conv-9"), correlation_id="corr-9")
@@ -216,7 +221,7 @@ async def test_a_promotion_moves_the_tenant_and_is_recorded_in_the_draft(
 async def test_a_stop_waits_for_drafts_in_flight(
     settings: InferenceServiceSettings, embedded_worker: InferenceWorker, probe: Probe
 ) -> None:
-    service = InferenceService(settings, embedded_worker)
+    service = InferenceService(settings, group=group(settings), worker=embedded_worker)
     await service.start()
     request = await probe.send(passport_question())
     await eventually(lambda: service.in_flight == 1)
@@ -233,7 +238,7 @@ async def test_a_draft_cut_off_by_a_stop_is_answered_after_the_restart(
     settings: InferenceServiceSettings, embedded_worker: InferenceWorker, probe: Probe
 ) -> None:
     impatient = settings.model_copy(update={"inference_drain_timeout_s": 0.0})
-    first = InferenceService(impatient, embedded_worker)
+    first = InferenceService(impatient, group=group(settings), worker=embedded_worker)
     await first.start()
     request = await probe.send(passport_question())
     await eventually(lambda: first.in_flight == 1)
@@ -243,7 +248,7 @@ async def test_a_draft_cut_off_by_a_stop_is_answered_after_the_restart(
     assert [path.stem for path in journal_files(settings)] == [request.id]
     assert probe.outcomes == []
 
-    async with InferenceService(settings, embedded_worker):
+    async with InferenceService(settings, group=group(settings), worker=embedded_worker):
         await eventually(lambda: probe.outcome_of(request) is not None, within=60)
         await eventually(lambda: journal_files(settings) == [])
 
@@ -259,13 +264,13 @@ async def test_a_request_that_keeps_being_cut_off_ends_as_unavailable(
     impatient = settings.model_copy(
         update={"inference_drain_timeout_s": 0.0, "inference_max_attempts": 1}
     )
-    first = InferenceService(impatient, embedded_worker)
+    first = InferenceService(impatient, group=group(settings), worker=embedded_worker)
     await first.start()
     request = await probe.send(passport_question())
     await eventually(lambda: first.in_flight == 1)
     await first.stop()
 
-    async with InferenceService(impatient, embedded_worker):
+    async with InferenceService(impatient, group=group(settings), worker=embedded_worker):
         await eventually(lambda: probe.outcome_of(request) is not None)
 
     failure = probe.failed[0]

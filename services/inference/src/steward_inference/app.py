@@ -76,12 +76,13 @@ class InferenceService:
         settings: InferenceServiceSettings,
         worker: InferenceWorker,
         *,
+        group: str | None = None,
         instance_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.worker = worker
         self.journal = DraftJournal(settings.inference_journal_dir)
-        self.bus = Service(NAME, settings)
+        self.bus = Service(NAME, settings, group=group)
 
         # Every replica must hear every switch and promotion, and rebuild them after a restart,
         # so those topics are read from their start in a consumer group of this process alone.
@@ -90,7 +91,7 @@ class InferenceService:
         # LIMITATION: requests may be drafted before that replay has caught up after a restart;
         # waiting for the group's end offsets first would lift this.
         instance = instance_id or uuid.uuid4().hex[:12]
-        self.control_bus = Service(NAME, settings, group=f"steward-{NAME}-routes-{instance}")
+        self.control_bus = Service(NAME, settings, group=f"{self.bus.group}-routes-{instance}")
 
         # The limiter's own wait is a level check that reserves nothing, so a batch of events
         # could all pass it before any draft takes a slot; admission reserves one per draft.
