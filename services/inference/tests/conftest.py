@@ -12,7 +12,7 @@ import pytest
 # on the import path explicitly.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from inference_testkit import SilentServer  # noqa: E402
+from inference_testkit import SilentServer
 from steward_inference import (
     EmbeddedLlama,
     EmbeddedLlamaConfig,

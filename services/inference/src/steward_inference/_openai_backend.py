@@ -117,6 +117,16 @@ class OpenAICompatibleGenerator:
         """Return the base model name this backend serves."""
         return self.config.model
 
+    @property
+    def revision(self) -> str | None:
+        """Return the configured revision of the served model, if one was named."""
+        return self.config.revision
+
+    @property
+    def backend(self) -> str:
+        """Return the kind of server this backend calls, as drafts record it."""
+        return self.config.server_kind.value
+
     async def generate(self, request: GenerationRequest) -> Generation:
         """Run one completion with bounded retries on transient errors."""
         body = self._request_body(request)

@@ -1,0 +1,5 @@
+"""Run the inference service: `python -m steward_inference`."""
+
+from steward_inference.app import main
+
+main()
