@@ -42,7 +42,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check libs services tests bench
 
 typecheck: setup
-	$(VENV)/bin/mypy $(foreach lib,$(wildcard libs/*/src),$(lib))
+	$(VENV)/bin/mypy $(wildcard libs/*/src) $(wildcard services/*/src)
 
 ## schemas: regenerate the committed JSON Schemas and AsyncAPI document
 schemas: setup

@@ -285,7 +285,7 @@ class Service:
             return message.body
 
         async def consume(message: KafkaMessage) -> None:
-            records: Sequence[ConsumerRecord[bytes, bytes]] = message.raw_message  # type: ignore[assignment]
+            records: Sequence[ConsumerRecord[bytes, bytes]] = message.raw_message
             try:
                 await handler(records)
             except Exception:
@@ -485,7 +485,7 @@ class Service:
         self.stats.published += 1
 
     async def _consume_batch(self, subscription: _Subscription, message: KafkaMessage) -> None:
-        records: Sequence[ConsumerRecord[bytes, bytes]] = message.raw_message  # type: ignore[assignment]
+        records: Sequence[ConsumerRecord[bytes, bytes]] = message.raw_message
         try:
             await self._handle_records(subscription, records)
         except Exception:

@@ -243,10 +243,7 @@ async def ingest_documents(
                         if record.key not in pending or not record.value:
                             continue
                         spec = spec_for(_event_type(record.value))
-                        # mypy cannot see through the cached property that builds envelope types.
-                        envelope = spec.envelope.model_validate_json(  # type: ignore[attr-defined]
-                            record.value
-                        )
+                        envelope = spec.envelope.model_validate_json(record.value)
                         del pending[record.key]
                         settle(_outcome(envelope))
                         last_news = loop.time()

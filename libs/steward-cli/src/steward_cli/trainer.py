@@ -120,7 +120,8 @@ def report(
 
         store = await TrainerStore.connect(settings.database_url, settings.trainer_db_schema)
         try:
-            return await render_report(store, output, tenant=tenant, days=days)
+            rendered: Path = await render_report(store, output, tenant=tenant, days=days)
+            return rendered
         finally:
             await store.close()
 

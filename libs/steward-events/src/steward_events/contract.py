@@ -30,7 +30,7 @@ def schema_filename(spec: EventSpec) -> str:
 
 def event_schema(spec: EventSpec) -> JsonObject:
     """The JSON Schema of an event type's full envelope, payload included."""
-    schema = spec.envelope.model_json_schema()
+    schema: JsonObject = spec.envelope.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = spec.dataschema
     schema["title"] = spec.type

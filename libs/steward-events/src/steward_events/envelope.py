@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, create_model
 from uuid6 import uuid7
@@ -76,13 +77,15 @@ class EventSpec:
         return SCHEMA_URN + self.type
 
     @cached_property
-    def envelope(self) -> type[Envelope[Any]]:
+    def envelope(self) -> builtins.type[Envelope[Any]]:
         """The envelope model whose `type` is fixed to this event type."""
-        return create_model(  # type: ignore[call-overload, no-any-return]
+        fixed_type: Any = Literal[self.type]
+        model: Any = create_model(
             f"{self.model.__name__}Event",
             __base__=Envelope[self.model],  # type: ignore[name-defined]
-            type=(Literal[self.type], self.type),
+            type=(fixed_type, self.type),
         )
+        return cast("builtins.type[Envelope[Any]]", model)
 
 
 class Envelope(BaseModel, Generic[DataT]):
@@ -165,7 +168,7 @@ def new_envelope(
 ) -> Envelope[DataT]:
     """Wrap a payload in its typed envelope, validating every envelope field."""
     spec = type(data).spec
-    envelope: Envelope[DataT] = spec.envelope(
+    envelope: Envelope[DataT] = spec.envelope(  # type: ignore[call-arg]  # the subclass fixes `type`
         id=event_id or new_event_id(),
         source=source,
         time=time or datetime.now(UTC),
