@@ -154,7 +154,7 @@ async def test_malformed_unknown_and_invalid_messages_reach_the_dlq_and_consumin
     malformed = DeadLettered.spec.envelope.model_validate_json(letters["malformed"].value)
     assert base64.b64decode(malformed.data.original_value_base64) == b"{not json"
     assert malformed.tenant == "system"
-    assert malformed.data.consumer_group == "steward-guardrail"
+    assert malformed.data.consumer_group == settings.topic_namespace + "steward-guardrail"
 
     unknown = DeadLettered.spec.envelope.model_validate_json(letters["unknown_type"].value)
     assert "steward.chat.requested.v2" in unknown.data.error
@@ -247,5 +247,5 @@ async def test_a_records_subscription_sees_several_topics_and_rereads_a_failed_b
     assert ids == {sent.id, answered.id}
     assert failures["left"] == 0, "the failed batch was read again"
     letter = DeadLettered.spec.envelope.model_validate_json(dead[0].value)
-    assert letter.data.consumer_group == "steward-ledger"
+    assert letter.data.consumer_group == settings.topic_namespace + "steward-ledger"
     assert base64.b64decode(letter.data.original_value_base64) == b"not an event"

@@ -110,7 +110,7 @@ async def test_events_are_recorded_once_in_arrival_order_with_dead_letters_and_c
     assert len(dead) == 1
     assert dead[0].event["data"]["topic"] == topic
     assert base64.b64decode(dead[0].event["data"]["original_value_base64"]) == b"{not json"
-    assert dead[0].event["data"]["consumer_group"] == "steward-ledger"
+    assert dead[0].event["data"]["consumer_group"] == settings.topic_namespace + "steward-ledger"
 
     # The checkpoint event carries a signature that verifies, over the root the ledger stored.
     event = announced[0]

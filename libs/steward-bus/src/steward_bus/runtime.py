@@ -191,7 +191,8 @@ class Service:
     def __init__(self, name: str, settings: BusSettings, *, group: str | None = None) -> None:
         self.name = name
         self.source = f"/steward/{name}"
-        self.group = group or f"steward-{name}"
+        # Groups live in the namespace too: a replay or a test never joins a live group.
+        self.group = group or f"{settings.topic_namespace}steward-{name}"
         self.settings = settings
         self.stats = BusStats()
         self._subscriptions: list[_Subscription] = []

@@ -45,7 +45,9 @@ class Gateway:
         # LIMITATION: a new replica's group starts at the topic's beginning (the runtime always
         # resets to earliest); a start at the end would need a broker that answers "latest".
         self.service = Service(
-            SERVICE_NAME, settings, group=f"steward-gateway-{settings.replica()}"
+            SERVICE_NAME,
+            settings,
+            group=f"{settings.topic_namespace}steward-gateway-{settings.replica()}",
         )
         self.service.subscribe(ChatResponded, self._on_chat_responded)
 
