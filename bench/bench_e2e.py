@@ -148,7 +148,8 @@ async def main() -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
     verdict = "meets" if p50s[1] <= TARGET_P50_MS else "misses"
     print(
-        f"\np50 overhead at concurrency 1: {p50s[1]:.1f} ms ({verdict} the {TARGET_P50_MS:.0f} ms target)"
+        f"\np50 overhead at concurrency 1: {p50s[1]:.1f} ms"
+        f" ({verdict} the {TARGET_P50_MS:.0f} ms target)"
     )
     return 0
 
