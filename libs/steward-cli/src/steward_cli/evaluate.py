@@ -109,8 +109,11 @@ async def verify_ledger(pipeline: Pipeline, client: httpx.AsyncClient) -> bool:
 
     token = pipeline.token(["auditor"], tenant=TENANT, subject="evaluation-auditor")
     bundle = pipeline.workdir / "ledger-bundle.jsonl"
+    # The ledger is this run's own, so everything since the epoch is this run's events.
     response = await client.get(
-        f"{pipeline.url('ledger')}/v1/exports", headers={"Authorization": f"Bearer {token}"}
+        f"{pipeline.url('ledger')}/v1/exports",
+        params={"occurred_from": "1970-01-01T00:00:00+00:00"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     if response.status_code != 200:
         console.print(f"[red]ledger export refused:[/red] {response.status_code}")
