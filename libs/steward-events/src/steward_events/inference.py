@@ -47,6 +47,10 @@ class InferenceCompleted(EventData):
     latency_ms: NonNegativeFloat
     finish_reason: Name
     policy: PolicyRef | None = None
+    citations_attributed: bool = Field(
+        default=False,
+        description="True when the worker, not the model, placed the [n] markers.",
+    )
 
 
 @event_type("inference.failed", 1)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import structlog
 
+from steward_inference._attribution import attribute_sentences
 from steward_inference._citations import parse_citations
 from steward_inference._errors import GenerationFailedError, RouteUnavailableError
 from steward_inference._generation import GenerationRequest, TokenUsage
@@ -73,6 +74,7 @@ class Draft:
     citations: tuple[Citation, ...]
     unknown_citations: tuple[int, ...]
     abstained: bool
+    citations_attributed: bool
     language: str
     passage_chunk_ids: tuple[str, ...]
     model: ModelRef
@@ -134,6 +136,7 @@ class InferenceWorker:
                 citations=(),
                 unknown_citations=(),
                 abstained=True,
+                citations_attributed=False,
                 language=language,
                 passage_chunk_ids=(),
                 model=ModelRef(
@@ -191,7 +194,17 @@ class InferenceWorker:
             self._in_flight.discard(entry)
 
         # Markers map back to the numbered passages the model saw, in the order shown.
-        markers = parse_citations(generation.text, len(rendered.passages))
+        text = generation.text.strip()
+        markers = parse_citations(text, len(rendered.passages))
+        abstained = _says_no_answer(generation.text, rendered.no_answer)
+        attributed = False
+        if not markers.valid and not markers.unknown and not abstained:
+            # Small models often cite nothing; cite the passages that each sentence restates,
+            # and record that the markers were added, not written by the model.
+            attribution = attribute_sentences(text, [p.text for p in rendered.passages])
+            if attribution.numbers:
+                text, attributed = attribution.text, True
+                markers = parse_citations(text, len(rendered.passages))
         citations = tuple(
             Citation(
                 number=number,
@@ -202,10 +215,11 @@ class InferenceWorker:
         )
         draft = Draft(
             correlation_id=request.correlation_id,
-            text=generation.text.strip(),
+            text=text,
             citations=citations,
+            citations_attributed=attributed,
             unknown_citations=markers.unknown,
-            abstained=_says_no_answer(generation.text, rendered.no_answer),
+            abstained=abstained,
             language=language,
             passage_chunk_ids=tuple(passage.chunk_id for passage in rendered.passages),
             model=ModelRef(

@@ -377,6 +377,7 @@ def completed_event(retrieval: RetrievalCompleted, draft: Draft) -> InferenceCom
         ),
         latency_ms=draft.latency_ms,
         finish_reason=draft.finish_reason,
+        citations_attributed=draft.citations_attributed,
     )
 
 
