@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -44,7 +45,11 @@ async def _ask(pipeline: Pipeline, question: str, *, locale: str | None = None) 
 
 
 async def _timeline(pipeline: Pipeline, correlation_id: str, steps: list[str]) -> list[str]:
-    """The event types the ledger recorded for a request, once every expected step is in."""
+    """The event types the ledger recorded for a request, in the order they were published.
+
+    The ledger records in arrival order, and events on different topics can arrive in either
+    order; each event's own time, stamped by its publisher, gives the order they happened in.
+    """
     token = pipeline.token(["auditor"], tenant=TENANT, subject="e2e-auditor")
     recorded: list[str] = []
     async with httpx.AsyncClient(base_url=pipeline.url("ledger"), timeout=60) as client:
@@ -53,7 +58,11 @@ async def _timeline(pipeline: Pipeline, correlation_id: str, steps: list[str]) -
                 f"/v1/timelines/{correlation_id}", headers={"Authorization": f"Bearer {token}"}
             )
             assert response.status_code == 200, response.text
-            recorded = [item["event"]["type"] for item in response.json()["events"]]
+            events = sorted(
+                (item["event"] for item in response.json()["events"]),
+                key=lambda event: datetime.fromisoformat(event["time"]),
+            )
+            recorded = [event["type"] for event in events]
             if set(steps) <= set(recorded):
                 break
             await asyncio.sleep(0.2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,9 @@ REQUIRED_CLAIMS = ("exp", "nbf", "iss", "aud", "sub")
 
 # A real token is a few hundred bytes; a huge one is an attempt to make parsing expensive.
 MAX_TOKEN_BYTES = 8192
+
+# The same rule as the event contract's tenant ids, so a verified tenant always fits an event.
+_TENANT = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class TokenVerifier:
@@ -108,8 +112,11 @@ class TokenVerifier:
         roles = claims.get(self._settings.roles_claim, [])
         if not isinstance(subject, str) or not subject:
             raise TokenRefused("claim sub must be a non-empty string")
-        if not isinstance(tenant, str) or not tenant:
-            raise TokenRefused(f"claim {self._settings.tenant_claim} must be a non-empty string")
+        if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
+            raise TokenRefused(
+                f"claim {self._settings.tenant_claim} must be a tenant id: lowercase letters, "
+                "digits and inner hyphens, at most 63 characters"
+            )
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise TokenRefused(f"claim {self._settings.roles_claim} must be a list of strings")
 

@@ -513,6 +513,9 @@ class Service:
                 parsed.append((record, self._parse(spec, record)))
             except _Rejected as rejected:
                 await self._dead_letter(record, rejected.reason, rejected.error, rejected.envelope)
+            except Exception as error:
+                detail = f"unparseable: {type(error).__name__}: {error}"[:2_000]
+                await self._dead_letter(record, DeadLetterReason.MALFORMED, detail, None)
 
         # One query tells which events this group has already handled.
         seen = await self._processed.seen(self.group, [env.id for _, env in parsed])
@@ -544,8 +547,11 @@ class Service:
             validation_error = error
         try:
             document = json.loads(record.value)
-        except (UnicodeDecodeError, ValueError) as error:
-            raise _Rejected(DeadLetterReason.MALFORMED, f"not JSON: {error}", None) from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            # Deeply nested arrays exhaust the decoder's recursion; that too is malformed input.
+            raise _Rejected(
+                DeadLetterReason.MALFORMED, f"not JSON: {type(error).__name__}: {error}", None
+            ) from None
         if not isinstance(document, dict):
             raise _Rejected(
                 DeadLetterReason.MALFORMED,
