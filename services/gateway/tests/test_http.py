@@ -225,3 +225,15 @@ async def test_someone_elses_conversation_is_404(client: httpx.AsyncClient, kit:
     other = await client.get(url, headers=kit.headers(subject="eve@example.org"))
     assert other.status_code == 404
     assert "no conversation" in other.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [("a\u0000b", "control character"), ("tax\u001bdue", "control character"), ("  \n ", "empty")],
+)
+async def test_a_question_with_control_characters_or_only_blanks_is_422(
+    client: httpx.AsyncClient, kit: TokenKit, question: str, reason: str
+) -> None:
+    response = await client.post("/v1/ask", json={"question": question}, headers=kit.headers())
+    assert response.status_code == 422
+    assert reason in response.json()["detail"]

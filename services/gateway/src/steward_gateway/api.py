@@ -270,6 +270,18 @@ def create_api(parts: GatewayParts) -> FastAPI:
                 detail=f"question is {len(question)} characters; "
                 f"at most {settings.gateway_max_question_chars} are taken",
             )
+        # PostgreSQL-backed consumers (the ledger among them) cannot store NUL, and no other
+        # control character but line breaks and tabs belongs in a question.
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in question):
+            raise HTTPException(
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail="question holds a control character; only text, tabs and line breaks",
+            )
+        if not question.strip():
+            raise HTTPException(
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail="question is empty once whitespace is removed",
+            )
         correlation_id = new_event_id()
         conversation = conversation_id or f"conv-{new_event_id()}"
         started = time.perf_counter()
