@@ -160,7 +160,7 @@ LOOKALIKE_DEV = [
     "La oficina de ((Fort Worth)) atiende de ((8)) a ((5)); el expediente ((EXP-9921)) sigue abierto.",
     "Publication ((107)) says seller's permits are free; the ((\u002450)) fee applies to ((temporary permits)).",
     "File by ((October 15, 2025)) if you got the ((6-month)) extension with ((Form 4868)).",
-    "Refunds over ((\u00241,000,000)) are reviewed; ((ticket 448120)) tracks yours.",
+    "Refunds over ((\u00241,000,000)) are reviewed; ((docket 448120)) tracks yours.",
 ]
 LOOKALIKE_TEST = [
     "Amended returns on ((Form 1040-X)) for ((2021)) were due ((April 15, 2025)).",
