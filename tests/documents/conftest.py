@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import os
 import sys
 import uuid
@@ -16,9 +13,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from steward_bus import Service
-from steward_bus.testing import eventually
+from steward_bus.testing import collected_events, eventually
 from steward_events import (
     DocumentChunked,
     DocumentIndexed,
@@ -30,7 +26,6 @@ from steward_events import (
     InputVerdict,
     PolicyRef,
     RetrievalCompleted,
-    spec_for,
 )
 from steward_indexer import ChunkEmbedder
 from steward_indexer.app import IndexerService
@@ -150,20 +145,6 @@ class Pipeline:
         return event
 
 
-async def _collect(consumer: AIOKafkaConsumer, pipeline: Pipeline) -> None:
-    """Parse every output record into the pipeline's per-correlation lists."""
-    while True:
-        batches = await consumer.getmany(timeout_ms=200)
-        for batch in batches.values():
-            for record in batch:
-                spec = spec_for(json.loads(record.value or b"{}")["type"])
-                # mypy cannot see through the cached property that builds each envelope type.
-                envelope = spec.envelope.model_validate_json(  # type: ignore[attr-defined]
-                    record.value or b""
-                )
-                pipeline.received[envelope.correlationid].append(envelope)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def pipeline(
     stack: LocalStack,
@@ -188,28 +169,12 @@ async def pipeline(
     indexer = IndexerService.from_settings(indexer_settings, embedder=embedder)
     client = Service("test-client", ingestion_settings)
     pipeline = Pipeline(ingestion_settings, indexer_settings, indexer, client, inbox)
-    collector = AIOKafkaConsumer(
-        bootstrap_servers=stack.broker.bootstrap,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=10,
-        max_partition_fetch_bytes=8 * 1024 * 1024,
-    )
     async with client, ingestion, indexer:
-        # Assigned partitions need no group join; topics exist once the services started.
-        await collector.start()
-        collector.assign(
-            [
-                TopicPartition(namespace + model.spec.topic, partition)
-                for model in OUTPUTS
-                for partition in range(ingestion_settings.topic_partitions)
-            ]
-        )
-        await collector.seek_to_beginning()
-        task = asyncio.create_task(_collect(collector, pipeline))
-        try:
+        # Topics exist once the services started.
+        async with collected_events(
+            stack.broker.bootstrap,
+            [namespace + model.spec.topic for model in OUTPUTS],
+            partitions=ingestion_settings.topic_partitions,
+            on_event=lambda event: pipeline.received[event.correlationid].append(event),
+        ):
             yield pipeline
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await collector.stop()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import os
 import uuid
 from collections import defaultdict
@@ -17,7 +14,7 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from steward_bus import Service
-from steward_bus.testing import eventually
+from steward_bus.testing import collected_events, eventually
 from steward_events import (
     ChatRequested,
     ChatResponded,
@@ -26,7 +23,6 @@ from steward_events import (
     GuardrailInputChecked,
     GuardrailOutputChecked,
     ReviewRequested,
-    spec_for,
 )
 from steward_guardrail import Guardrail, OriginalsCipher
 from steward_guardrail.app import GuardrailService
@@ -135,20 +131,6 @@ class Pipeline:
         return self.settings.topic_namespace
 
 
-async def _collect(consumer: AIOKafkaConsumer, pipeline: Pipeline) -> None:
-    """Parse every output record into the pipeline's per-correlation lists."""
-    while True:
-        batches = await consumer.getmany(timeout_ms=200)
-        for batch in batches.values():
-            for record in batch:
-                spec = spec_for(json.loads(record.value or b"{}")["type"])
-                # mypy cannot see through the cached property that builds each envelope type.
-                envelope = spec.envelope.model_validate_json(  # type: ignore[attr-defined]
-                    record.value or b""
-                )
-                pipeline.received[envelope.correlationid].append(envelope)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def pipeline(
     stack: LocalStack, loaded_guardrail: Guardrail, tmp_path_factory: pytest.TempPathFactory
@@ -159,33 +141,20 @@ async def pipeline(
     app = GuardrailService.from_settings(settings, guardrail=loaded_guardrail)
     gateway = Service("gateway", settings)
     pipeline = Pipeline(settings, app, gateway)
-    collector = AIOKafkaConsumer(
-        bootstrap_servers=stack.broker.bootstrap,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=10,
-    )
     async with gateway:
         # A request already waiting when the guardrail starts, as after a restart.
         pipeline.backlog = await pipeline.ask("Where is my state tax refund?")
         await app.start()
-        # Assigned partitions need no group join; topics exist once the service started.
-        await collector.start()
-        collector.assign(
-            [
-                TopicPartition(namespace + model.spec.topic, partition)
-                for model in OUTPUTS
-                for partition in range(settings.topic_partitions)
-            ]
-        )
-        await collector.seek_to_beginning()
-        task = asyncio.create_task(_collect(collector, pipeline))
         try:
-            yield pipeline
+            # Topics exist once the service started.
+            async with collected_events(
+                stack.broker.bootstrap,
+                [namespace + model.spec.topic for model in OUTPUTS],
+                partitions=settings.topic_partitions,
+                on_event=lambda event: pipeline.received[event.correlationid].append(event),
+            ):
+                yield pipeline
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await collector.stop()
             await app.stop()
 
 
