@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from steward_auth import TokenVerifier
+from steward_bus import PublishFailed
 from steward_events import ChatRequested, EventData, new_event_id
 
 from gateway_samples import PSEUDONYM_KEY, TokenKit, answered, now_utc, token_kit
@@ -237,3 +239,65 @@ async def test_a_question_with_control_characters_or_only_blanks_is_422(
     response = await client.post("/v1/ask", json={"question": question}, headers=kit.headers())
     assert response.status_code == 422
     assert reason in response.json()["detail"]
+
+
+class UnreachableOutbox:
+    """An event bus whose broker does not answer."""
+
+    async def publish(self, data: EventData, **stamp: Any) -> Any:
+        raise PublishFailed("publishing to steward.chat.requested.v1 failed: KafkaTimeoutError")
+
+
+async def test_a_bus_that_cannot_take_the_question_is_a_503_with_retry_after(
+    parts: GatewayParts, kit: TokenKit
+) -> None:
+    unreachable = dataclasses.replace(parts, outbox=UnreachableOutbox())
+    transport = httpx.ASGITransport(app=create_api(unreachable))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        response = await client.post(
+            "/v1/ask",
+            json={"question": "When is the filing deadline?", "conversation_id": "c-1"},
+            headers=kit.headers(),
+        )
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert response.json()["disposition"] == "unavailable"
+        assert "event bus is unavailable" in response.json()["detail"]
+        # The question never left, so the conversation keeps no pending turn for it.
+        kept = await client.get("/v1/conversations/c-1", headers=kit.headers())
+        assert kept.status_code == 404 or kept.json()["turns"] == []
+
+
+async def test_the_answer_field_does_not_repeat_the_notice_carried_beside_it(
+    parts: GatewayParts, kit: TokenKit
+) -> None:
+    conversations = parts.conversations
+
+    class NoticeOutbox(AnsweringOutbox):
+        async def publish(self, data: EventData, **stamp: Any) -> Any:
+            if isinstance(data, ChatRequested):
+                reply = answered(data.conversation_id, "File by April 15 [1].")
+                reply = reply.model_copy(
+                    update={"answer": f"{reply.answer}\n\nWritten by an AI assistant."}
+                )
+                conversations.deliver(
+                    tenant=stamp["tenant"], correlation_id=stamp["correlation_id"], reply=reply
+                )
+            return SimpleNamespace(id=new_event_id())
+
+    noticed = dataclasses.replace(parts, outbox=NoticeOutbox(conversations))
+    transport = httpx.ASGITransport(app=create_api(noticed))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        body = (
+            await client.post("/v1/ask", json={"question": "Deadline?"}, headers=kit.headers())
+        ).json()
+        assert body["answer"] == "File by April 15 [1]."
+        assert body["ai_notice"] == "Written by an AI assistant."
+        completion = await client.post(
+            "/v1/chat/completions",
+            json={"model": "steward", "messages": [{"role": "user", "content": "Deadline?"}]},
+            headers=kit.headers(),
+        )
+        # Chat clients show only the message, so there the notice stays in the text.
+        content = completion.json()["choices"][0]["message"]["content"]
+        assert content.endswith("Written by an AI assistant.")

@@ -6,6 +6,7 @@ from steward_bus.runtime import (
     MissingContext,
     NotStarted,
     PermanentError,
+    PublishFailed,
     Service,
     current_event,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "MissingContext",
     "NotStarted",
     "PermanentError",
+    "PublishFailed",
     "Service",
     "configure_logging",
     "configure_tracing",

@@ -80,6 +80,10 @@ class MissingContext(BusError):
     """Publishing outside a handler without the tenant or correlation id to carry."""
 
 
+class PublishFailed(BusError):
+    """The broker did not take a record: unreachable, timed out or refusing it."""
+
+
 class NotStarted(BusError):
     """The service was used before `start()`."""
 
@@ -347,6 +351,7 @@ class Service:
             acks="all",
             enable_idempotence=self.settings.idempotent_producer,
             max_request_size=16 * 1024 * 1024,
+            request_timeout_ms=self.settings.publish_timeout_ms,
         )
         await self._producer.start()
         # Handlers may run, and publish, while the broker is still joining its groups.
@@ -475,14 +480,17 @@ class Service:
         self, topic: str, value: bytes, key: str, headers: dict[str, str], wait: bool
     ) -> None:
         assert self._producer is not None
-        delivery = await self._producer.send(
-            topic,
-            value,
-            key=key.encode(),
-            headers=[(name, text.encode()) for name, text in headers.items()],
-        )
-        if wait:
-            await delivery
+        try:
+            delivery = await self._producer.send(
+                topic,
+                value,
+                key=key.encode(),
+                headers=[(name, text.encode()) for name, text in headers.items()],
+            )
+            if wait:
+                await delivery
+        except KafkaError as error:
+            raise PublishFailed(f"publishing to {topic} failed: {type(error).__name__}") from error
         self.stats.published += 1
 
     async def _consume_batch(self, subscription: _Subscription, message: KafkaMessage) -> None:

@@ -42,6 +42,10 @@ class BusSettings(BaseSettings):
         pattern=r"^([a-z0-9-]{1,40}\.)?$",
         description="Prefix for every topic, e.g. 'replay.' for the replay namespace.",
     )
+    publish_timeout_ms: PositiveInt = Field(
+        default=10_000,
+        description="How long a publish waits for the broker before it fails.",
+    )
     topic_partitions: PositiveInt = 3
     topic_replication: PositiveInt = 1
     max_batch: PositiveInt = 500

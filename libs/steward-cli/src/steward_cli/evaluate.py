@@ -151,6 +151,8 @@ def _print_answer(item: Question, answer: Answer) -> None:
             markup=False,
             highlight=False,
         )
+    if answer.body.get("ai_notice") and answer.disposition == "answered":
+        console.print(answer.body["ai_notice"], style="dim", markup=False)
     console.print(
         f"disposition [bold]{answer.disposition}[/bold]  latency {answer.seconds:.2f} s"
         f"  correlation id {answer.body.get('correlation_id')}"

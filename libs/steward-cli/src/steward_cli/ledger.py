@@ -76,12 +76,26 @@ def export(
         typer.Option(help=f"Auditor bearer token; by default read from ${TOKEN_ENVIRONMENT}."),
     ] = None,
 ) -> None:
-    """Download a bundle of the token's tenant from the auditor API."""
+    """Download a bundle of the token's tenant from the auditor API.
+
+    Name what to export: --correlation-id, or a time range with --occurred-from and/or
+    --occurred-to. The API wants an auditor token (--token or $STEWARD_TOKEN); in the embedded
+    profile `steward token --role auditor --tenant TENANT` makes one.
+    """
     import httpx
 
+    if correlation_id is None and occurred_from is None and occurred_to is None:
+        errors.print(
+            "[red]error:[/red] name what to export: --correlation-id, or a time range with "
+            "--occurred-from and/or --occurred-to"
+        )
+        raise typer.Exit(2)
     bearer = token or os.environ.get(TOKEN_ENVIRONMENT)
     if not bearer:
-        errors.print(f"[red]error:[/red] no token: pass --token or set {TOKEN_ENVIRONMENT}")
+        errors.print(
+            f"[red]error:[/red] no token: pass --token or set {TOKEN_ENVIRONMENT} "
+            "(`steward token --role auditor --tenant TENANT` makes one in the embedded profile)"
+        )
         raise typer.Exit(2)
     params = {
         name: value

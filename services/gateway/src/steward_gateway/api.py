@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from steward_auth import Principal, TokenVerifier, bearer_token, require_roles
+from steward_bus import PublishFailed
 from steward_events import (
     ChatRequested,
     ChatResponded,
@@ -215,6 +216,20 @@ def create_api(parts: GatewayParts) -> FastAPI:
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
 
+    @api.exception_handler(PublishFailed)
+    async def bus_unavailable(request: Request, error: PublishFailed) -> JSONResponse:
+        # Nothing was queued: the caller may retry the same request safely.
+        log.warning("gateway.publish_failed", path=request.url.path, error=str(error))
+        return JSONResponse(
+            {
+                "detail": "the request could not be queued: the event bus is unavailable; "
+                "retry later",
+                "disposition": "unavailable",
+            },
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(settings.gateway_retry_after_seconds)},
+        )
+
     def caller_of(request: Request, principal: Principal) -> Caller:
         caller = Caller(
             tenant=principal.tenant,
@@ -302,21 +317,25 @@ def create_api(parts: GatewayParts) -> FastAPI:
                 owner=caller.pseudonym,
                 correlation_id=correlation_id,
             )
-            await parts.outbox.publish(
-                ChatRequested(
-                    conversation_id=conversation,
-                    question=question,
-                    locale=locale,
-                    channel=channel,
-                    human_requested=human_requested,
-                    clearance=caller.clearance,
+            try:
+                await parts.outbox.publish(
+                    ChatRequested(
+                        conversation_id=conversation,
+                        question=question,
+                        locale=locale,
+                        channel=channel,
+                        human_requested=human_requested,
+                        clearance=caller.clearance,
+                        subject=caller.pseudonym,
+                        training_consent=training_consent,
+                    ),
+                    tenant=caller.tenant,
+                    correlation_id=correlation_id,
                     subject=caller.pseudonym,
-                    training_consent=training_consent,
-                ),
-                tenant=caller.tenant,
-                correlation_id=correlation_id,
-                subject=caller.pseudonym,
-            )
+                )
+            except PublishFailed:
+                parts.conversations.withdraw(turn)
+                raise
             reply = await parts.conversations.wait(turn, settings.gateway_wait_seconds)
             outcome = reply.disposition.value if reply else "pending"
             span.set_attribute("steward.disposition", outcome)
@@ -529,11 +548,17 @@ def create_api(parts: GatewayParts) -> FastAPI:
 
 
 def _reply_view(reply: ChatResponded, notice: str) -> dict[str, Any]:
+    ai_notice = reply.ai_notice or notice
+    # The released text ends with the notice for clients that show only text; this view
+    # carries the notice in its own field, so the answer does not repeat it.
+    answer = reply.answer.strip()
+    if reply.ai_notice and answer.endswith(reply.ai_notice.strip()):
+        answer = answer[: -len(reply.ai_notice.strip())].rstrip()
     return {
         "disposition": reply.disposition.value,
-        "answer": reply.answer,
+        "answer": answer,
         "citations": [citation_view(citation) for citation in reply.citations],
-        "ai_notice": reply.ai_notice or notice,
+        "ai_notice": ai_notice,
         "language": reply.language,
         "reason": reply.reason,
         "final": reply.final,

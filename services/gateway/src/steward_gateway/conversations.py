@@ -90,6 +90,13 @@ class ConversationStore:
             self._forget(oldest)
         return turn
 
+    def withdraw(self, turn: Turn) -> None:
+        """Forget a turn whose question never left the gateway."""
+        found = self._turns.pop(turn.correlation_id, None)
+        if found is not None:
+            conversation, _ = found
+            conversation.turns = [t for t in conversation.turns if t is not turn]
+
     def deliver(self, *, tenant: str, correlation_id: str, reply: ChatResponded) -> bool:
         """Attach a reply to the turn it answers; False when that request was not asked here."""
         found = self._turns.get(correlation_id)

@@ -57,6 +57,9 @@ class GatewaySettings(BusSettings):
     gateway_wait_seconds: PositiveFloat = Field(
         default=25.0, description="How long a request waits for its answer before a 202."
     )
+    gateway_retry_after_seconds: PositiveInt = Field(
+        default=5, description="Retry-After of a 503 when the event bus cannot take a request."
+    )
     gateway_conversation_ttl_seconds: PositiveFloat = 3_600.0
     gateway_max_conversations: PositiveInt = 10_000
 
