@@ -50,45 +50,48 @@ class RowEncoder:
         """Start with no fields kept."""
         self._kept: dict[str, bytes] = {}
 
-    def append_row(
+    def row(
         self,
-        out: list[bytes],
         seq: int,
         recorded: Mapping[str, Any],
         canonical: bytes,
         digest: bytes,
         leaf: bytes,
-    ) -> None:
-        """Append one event's row, in COPY_COLUMNS order, to a list of byte strings."""
-        add = out.append
+    ) -> bytes:
+        """Return one event's row, its fields in COPY_COLUMNS order."""
         get = recorded.get
         repeated = self._repeated_field
         extensions = extensions_of(recorded)
-        add(_row_start(_FIELD_COUNT, 8, seq))
-
-        # Envelope columns up to occurred_at; recorded_form checked that each is a string.
-        add(_text_field(recorded["id"]))
-        add(repeated(recorded["source"]))
-        add(repeated(recorded["type"]))
-        add(repeated(recorded["specversion"]))
-        add(_text_field(get("time")))
         moment = occurred_at(recorded)
         if moment is None:
-            add(_NULL)
+            occurred = _NULL
         else:
-            add(_timestamp_field(8, (moment - _POSTGRES_EPOCH) // _MICROSECOND))
+            occurred = _timestamp_field(8, (moment - _POSTGRES_EPOCH) // _MICROSECOND)
 
-        # The rest of the envelope, then extensions, payload and the two hashes.
-        add(_text_field(get("subject")))
-        add(repeated(get("datacontenttype")))
-        add(repeated(get("dataschema")))
-        add(repeated(get("tenant")))
-        add(_text_field(get("correlationid")))
-        add(_text_field(get("causationid")))
-        add(_text_field(get("traceparent")))
-        add(_jsonb_field(None if extensions is None else canonical_json(extensions)))
-        add(_jsonb_field(data_json(canonical, recorded, has_extensions=extensions is not None)))
-        add(_hash_fields(32, digest, 32, leaf))
+        # recorded_form checked that every envelope attribute is a string.
+        return b"".join(
+            (
+                _row_start(_FIELD_COUNT, 8, seq),
+                _text_field(recorded["id"]),
+                repeated(recorded["source"]),
+                repeated(recorded["type"]),
+                repeated(recorded["specversion"]),
+                _text_field(get("time")),
+                occurred,
+                _text_field(get("subject")),
+                repeated(get("datacontenttype")),
+                repeated(get("dataschema")),
+                repeated(get("tenant")),
+                _text_field(get("correlationid")),
+                _text_field(get("causationid")),
+                _text_field(get("traceparent")),
+                _jsonb_field(None if extensions is None else canonical_json(extensions)),
+                _jsonb_field(
+                    data_json(canonical, recorded, has_extensions=extensions is not None)
+                ),
+                _hash_fields(32, digest, 32, leaf),
+            )
+        )
 
     def _repeated_field(self, value: str | None) -> bytes:
         """Return the field of a value that recurs across events, kept after its first use."""

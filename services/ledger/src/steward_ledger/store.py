@@ -159,6 +159,8 @@ class LedgerStore:
     ) -> None:
         """Use LedgerStore.open; this constructor takes state already restored."""
         self._pool = pool
+        # The session that holds the writer lock also makes every write, under _write_lock: a
+        # writer whose lock went with its session cannot write, and no write waits on the pool.
         self._lock_connection = lock_connection
         self._signer = signer
         self._frontier = frontier
@@ -308,7 +310,8 @@ class LedgerStore:
         receipts: list[Receipt] = []
         frontier = self._frontier.copy()
 
-        async with self._pool.acquire() as connection, connection.transaction():
+        connection = self._lock_connection
+        async with connection.transaction():
             pending = list(batch.values())
             if skip_known and pending:
                 rows = await connection.fetch(
@@ -326,7 +329,6 @@ class LedgerStore:
             async def copy_stream() -> AsyncIterator[bytes]:
                 encoder = self._row_encoder
                 chunk = [COPY_HEADER]
-                rows = 0
                 for recorded in pending:
                     paths = self._personal_data.paths_for(recorded["type"])
                     if paths:
@@ -346,10 +348,8 @@ class LedgerStore:
                     leaf = event_leaf_hash(seq, digest)
                     frontier.append(leaf)
                     receipts.append(Receipt(recorded["id"], seq, leaf))
-                    encoder.append_row(chunk, seq, recorded, canonical, digest, leaf)
-
-                    rows += 1
-                    if rows % _COPY_CHUNK_ROWS == 0:
+                    chunk.append(encoder.row(seq, recorded, canonical, digest, leaf))
+                    if len(chunk) >= _COPY_CHUNK_ROWS:
                         yield b"".join(chunk)
                         chunk = []
                 chunk.append(COPY_TRAILER)
@@ -697,16 +697,15 @@ class LedgerStore:
     async def _sign_checkpoint(self) -> Checkpoint:
         """Sign the current tree and store the checkpoint."""
         checkpoint = self._signer.sign(self._frontier.size, self._frontier.root())
-        async with self._pool.acquire() as connection:
-            await connection.execute(
-                "INSERT INTO ledger_checkpoints (tree_size, root_hash, time, key_id, signature)"
-                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
-                checkpoint.tree_size,
-                checkpoint.root_hash,
-                checkpoint.time,
-                checkpoint.key_id,
-                checkpoint.signature,
-            )
+        await self._lock_connection.execute(
+            "INSERT INTO ledger_checkpoints (tree_size, root_hash, time, key_id, signature)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
+            checkpoint.tree_size,
+            checkpoint.root_hash,
+            checkpoint.time,
+            checkpoint.key_id,
+            checkpoint.signature,
+        )
         self._latest = checkpoint
         self._last_checkpoint_clock = time.monotonic()
         log.info("ledger.checkpoint_signed", tree_size=checkpoint.tree_size)
