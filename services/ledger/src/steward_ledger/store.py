@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib.resources
 import io
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from hashlib import sha256
 from typing import IO, TYPE_CHECKING, Any
 
 import asyncpg
@@ -33,12 +33,11 @@ from steward_ledger_proofs import (
 )
 
 from steward_ledger._codec import register_jsonb_codec
+from steward_ledger._copy import COPY_HEADER, COPY_TRAILER, RowEncoder
 from steward_ledger._records import (
     COPY_COLUMNS,
     SELECT_COLUMNS,
     RecordedEvent,
-    extensions_of,
-    occurred_at,
     recorded_event_of,
     recorded_form,
 )
@@ -51,7 +50,7 @@ from steward_ledger.errors import (
 from steward_ledger.policies import CheckpointPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 
     from steward_ledger_proofs import CheckpointSigner, SubjectKey
 
@@ -63,6 +62,9 @@ log = structlog.get_logger("steward.ledger")
 _WRITER_LOCK = 0x5354_4C45_4447_4552 & 0x7FFF_FFFF_FFFF_FFFF
 
 _EXPORT_CHUNK = 5000
+
+# Rows per COPY message: small enough that the server starts early, large enough to be cheap.
+_COPY_CHUNK_ROWS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,8 @@ class LedgerStore:
     ) -> None:
         """Use LedgerStore.open; this constructor takes state already restored."""
         self._pool = pool
+        # The session that holds the writer lock also makes every write, under _write_lock: a
+        # writer whose lock went with its session cannot write, and no write waits on the pool.
         self._lock_connection = lock_connection
         self._signer = signer
         self._frontier = frontier
@@ -165,6 +169,7 @@ class LedgerStore:
         self._subject_keys = subject_keys
         self._checkpoint_policy = checkpoints
         self._write_lock = asyncio.Lock()
+        self._row_encoder = RowEncoder()
         self._last_checkpoint_clock = time.monotonic()
 
     @classmethod
@@ -305,7 +310,8 @@ class LedgerStore:
         receipts: list[Receipt] = []
         frontier = self._frontier.copy()
 
-        async with self._pool.acquire() as connection, connection.transaction():
+        connection = self._lock_connection
+        async with connection.transaction():
             pending = list(batch.values())
             if skip_known and pending:
                 rows = await connection.fetch(
@@ -318,9 +324,11 @@ class LedgerStore:
 
             keys = await self._keys_for(connection, pending)
 
-            # Rows are made as COPY pulls them, so hashing overlaps the server's work on the
-            # rows already sent; the tree is a copy that becomes current only after commit.
-            def rows_to_copy() -> Iterator[tuple[Any, ...]]:
+            # The COPY stream leaves in chunks as rows are made, so the server files one chunk
+            # while the next is hashed; the tree is a copy that becomes current after commit.
+            async def copy_stream() -> AsyncIterator[bytes]:
+                encoder = self._row_encoder
+                chunk = [COPY_HEADER]
                 for recorded in pending:
                     paths = self._personal_data.paths_for(recorded["type"])
                     if paths:
@@ -336,15 +344,20 @@ class LedgerStore:
                         continue
 
                     seq = frontier.size
-                    digest = hashlib.sha256(canonical).digest()
+                    digest = sha256(canonical).digest()
                     leaf = event_leaf_hash(seq, digest)
                     frontier.append(leaf)
                     receipts.append(Receipt(recorded["id"], seq, leaf))
-                    yield _row(seq, recorded, digest, leaf)
+                    chunk.append(encoder.row(seq, recorded, canonical, digest, leaf))
+                    if len(chunk) >= _COPY_CHUNK_ROWS:
+                        yield b"".join(chunk)
+                        chunk = []
+                chunk.append(COPY_TRAILER)
+                yield b"".join(chunk)
 
             if pending:
-                await connection.copy_records_to_table(
-                    "ledger_events", records=rows_to_copy(), columns=COPY_COLUMNS
+                await connection.copy_to_table(
+                    "ledger_events", source=copy_stream(), columns=COPY_COLUMNS, format="binary"
                 )
 
         return frontier, receipts, known, rejected
@@ -684,16 +697,15 @@ class LedgerStore:
     async def _sign_checkpoint(self) -> Checkpoint:
         """Sign the current tree and store the checkpoint."""
         checkpoint = self._signer.sign(self._frontier.size, self._frontier.root())
-        async with self._pool.acquire() as connection:
-            await connection.execute(
-                "INSERT INTO ledger_checkpoints (tree_size, root_hash, time, key_id, signature)"
-                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
-                checkpoint.tree_size,
-                checkpoint.root_hash,
-                checkpoint.time,
-                checkpoint.key_id,
-                checkpoint.signature,
-            )
+        await self._lock_connection.execute(
+            "INSERT INTO ledger_checkpoints (tree_size, root_hash, time, key_id, signature)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING",
+            checkpoint.tree_size,
+            checkpoint.root_hash,
+            checkpoint.time,
+            checkpoint.key_id,
+            checkpoint.signature,
+        )
         self._latest = checkpoint
         self._last_checkpoint_clock = time.monotonic()
         log.info("ledger.checkpoint_signed", tree_size=checkpoint.tree_size)
@@ -782,31 +794,6 @@ def _storable_canonical_json(recorded: Mapping[str, Any]) -> bytes:
             f"Event {recorded['id']!r} holds a NUL character, which PostgreSQL cannot store"
         )
     return canonical
-
-
-def _row(seq: int, recorded: Mapping[str, Any], digest: bytes, leaf: bytes) -> tuple[Any, ...]:
-    """Return the COPY row of a recorded event, in COPY_COLUMNS order."""
-    get = recorded.get
-    return (
-        seq,
-        recorded["id"],
-        recorded["source"],
-        recorded["type"],
-        recorded["specversion"],
-        get("time"),
-        occurred_at(recorded),
-        get("subject"),
-        get("datacontenttype"),
-        get("dataschema"),
-        get("tenant"),
-        get("correlationid"),
-        get("causationid"),
-        get("traceparent"),
-        extensions_of(recorded),
-        get("data"),
-        digest,
-        leaf,
-    )
 
 
 def _bundle_entry(recorded: RecordedEvent, proof: list[bytes] | None) -> BundleEntry:
