@@ -23,7 +23,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "libs" / "steward-cli" / "src"))
 
-from steward_cli.pipeline import Pipeline, ask, own_namespace, private_stack  # noqa: E402
+from steward_cli.pipeline import (  # noqa: E402
+    Pipeline,
+    ask,
+    own_namespace,
+    private_stack,
+    run_stoppable,
+)
 
 TENANT = "riverland-revenue"
 TARGET_P50_MS = 50.0
@@ -155,4 +161,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(run_stoppable(main()))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import statistics
 import uuid
@@ -28,6 +27,7 @@ from steward_cli.pipeline import (
     documents_by_source_url,
     own_namespace,
     private_stack,
+    run_stoppable,
 )
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     default = "demo-questions.yaml" if arguments.mode == "demo" else "pipeline-questions.yaml"
     questions = load_questions(arguments.questions or REPOSITORY / "eval" / default)
     run: Any = demo if arguments.mode == "demo" else evaluate
-    return int(asyncio.run(run(questions)))
+    return int(run_stoppable(run(questions)))
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from steward_auth import ensure_development_keys
@@ -19,7 +20,9 @@ from steward_cli.ingest import Outcome, collect_documents, front_matter, ingest_
 from steward_cli.supervisor import Supervisor, installed_services, wait_listening
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Coroutine, Sequence
+
+ResultT = TypeVar("ResultT")
 
 # Every HTTP edge and the variable that sets its port.
 EDGE_PORTS = {
@@ -220,3 +223,18 @@ def private_stack(data_dir: Path) -> LocalStack:
         broker=LocalBroker(port=free_port(), data_dir=data_dir / "broker"),
         postgres=LocalPostgres(port=free_port(), data_dir=data_dir / "postgres"),
     )
+
+
+def run_stoppable(work: Coroutine[Any, Any, ResultT]) -> ResultT:
+    """Run `work` so that SIGTERM, like Ctrl-C, cancels it and its cleanup still runs."""
+
+    async def guarded() -> ResultT:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await work
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        raise SystemExit(128 + signal.SIGTERM) from None
