@@ -11,6 +11,7 @@ import pytest
 from steward_bus import Service
 from steward_events import Envelope, EventData
 from steward_infra import LocalStack
+from steward_trainer.gguf_adapter import LORA_CONVERTER
 from steward_trainer.monitoring import MiniLMEmbedder
 from steward_trainer.settings import TrainerSettings
 
@@ -29,6 +30,7 @@ def settings(stack: LocalStack, namespace: str, tmp_path: Path) -> TrainerSettin
         trainer_data_dir=tmp_path / "trainer",
         trainer_base_cache=Path(__file__).resolve().parents[2] / ".steward" / "test" / "base",
         trainer_metrics_port=0,
+        trainer_lora_converter=Path(__file__).resolve().parents[2] / LORA_CONVERTER,
         trainer_policy_dir=Path(__file__).resolve().parents[2]
         / "services"
         / "guardrail"

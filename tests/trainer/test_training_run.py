@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,14 @@ async def test_a_requested_run_registers_an_adapter_that_the_gate_scores(
         digest = hashlib.sha256((adapter / "adapter_model.safetensors").read_bytes()).hexdigest()
         assert registered.data.model.adapter_sha256 == digest
         assert (adapter / "steward-manifest.json").exists()
+
+        # The GGUF form the embedded backend serves sits under the adapter's name.
+        gguf = settings.trainer_data_dir / "adapters" / f"{registered.data.model.adapter}.gguf"
+        manifest = json.loads((adapter / "steward-manifest.json").read_text())
+        assert registered.data.model.adapter == "run-1.candidate"
+        assert gguf.read_bytes()[:4] == b"GGUF"
+        assert manifest["gguf_adapter"]["path"] == str(gguf.resolve())
+        assert manifest["gguf_adapter"]["sha256"] == hashlib.sha256(gguf.read_bytes()).hexdigest()
 
         evaluated = observer.of(ModelEvaluated)[0]
         assert evaluated.causationid == registered.id

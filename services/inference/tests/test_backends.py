@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -10,6 +12,7 @@ import pytest
 
 from inference_testkit import FlakyTransport, SilentServer, client_over, free_port
 from steward_inference import (
+    AdapterNotFoundError,
     ChatMessage,
     CircuitBreaker,
     CircuitOpenError,
@@ -81,12 +84,47 @@ async def test_embedded_generates_deterministically(llama: EmbeddedLlama) -> Non
     await generator.aclose()
 
 
-async def test_embedded_refuses_an_adapter(llama: EmbeddedLlama) -> None:
+async def test_embedded_without_an_adapter_folder_refuses_adapters(llama: EmbeddedLlama) -> None:
     generator = llama.generator()
     request = GenerationRequest(messages=QUESTION.messages, sampling=SAMPLING, adapter="x-lora")
 
-    with pytest.raises(UnsupportedFeatureError, match="'x-lora'"):
+    with pytest.raises(AdapterNotFoundError, match=r"'x-lora'.*no adapter folder") as refused:
         await generator.generate(request)
+    assert refused.value.reason == "adapter_not_found"
+    assert refused.value.adapter == "x-lora"
+    assert refused.value.model == "smollm2-135m-instruct"
+    await generator.aclose()
+
+
+@pytest.mark.parametrize("name", ["x-lora", "../x-lora", "other.candidate.gguf"])
+async def test_embedded_refuses_an_adapter_its_folder_does_not_hold(
+    llama: EmbeddedLlama, tmp_path: Path, name: str
+) -> None:
+    # A broken file under another name is never touched: the name alone decides.
+    (tmp_path / "other.candidate.gguf").write_bytes(b"not a gguf")
+    generator = llama.generator(adapter_dir=tmp_path)
+    request = GenerationRequest(messages=QUESTION.messages, sampling=SAMPLING, adapter=name)
+
+    with pytest.raises(AdapterNotFoundError, match=re.escape(repr(name))):
+        await generator.generate(request)
+    assert generator.loaded_adapters == []
+
+    # The base model still answers through the same generator.
+    assert (await generator.generate(QUESTION)).adapter is None
+    await generator.aclose()
+
+
+async def test_embedded_reports_an_adapter_file_llama_cpp_cannot_load(
+    llama: EmbeddedLlama, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.gguf").write_bytes(b"not a gguf")
+    generator = llama.generator(adapter_dir=tmp_path)
+    request = GenerationRequest(messages=QUESTION.messages, sampling=SAMPLING, adapter="broken")
+
+    with pytest.raises(GenerationFailedError, match=r"'broken'.*could not be loaded") as failed:
+        await generator.generate(request)
+    assert failed.value.reason == "adapter_unloadable"
+    assert generator.loaded_adapters == []
     await generator.aclose()
 
 

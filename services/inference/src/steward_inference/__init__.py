@@ -9,6 +9,7 @@ from steward_inference._embedded import (
     smollm2_gguf_path,
 )
 from steward_inference._errors import (
+    AdapterNotFoundError,
     CircuitOpenError,
     GenerationFailedError,
     InferenceError,
@@ -54,6 +55,7 @@ from steward_inference._worker import (
 from steward_inference.settings import BackendChoice, InferenceSettings
 
 __all__ = [
+    "AdapterNotFoundError",
     "BackendChoice",
     "ChatMessage",
     "CircuitBreaker",

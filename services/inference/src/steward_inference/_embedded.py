@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import importlib.util
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,8 @@ from typing import Any
 import structlog
 import xllamacpp
 
-from steward_inference._errors import GenerationFailedError, UnsupportedFeatureError
+from steward_inference._adapters import AdapterFile, AdapterShelf
+from steward_inference._errors import GenerationFailedError
 from steward_inference._generation import Generation, GenerationRequest, TokenUsage
 
 log = structlog.get_logger(__name__)
@@ -61,6 +64,7 @@ class EmbeddedLlamaConfig:
     context_per_slot: int = 2048
     cache_prompt: bool = True
     verbosity: int = 0
+    lora_adapter: Path | None = None
 
 
 class EmbeddedLlama:
@@ -78,6 +82,8 @@ class EmbeddedLlama:
         config = self.config
         if not config.model_path.is_file():
             raise FileNotFoundError(f"Model file {config.model_path} does not exist")
+        if config.lora_adapter is not None and not config.lora_adapter.is_file():
+            raise FileNotFoundError(f"Adapter file {config.lora_adapter} does not exist")
 
         params = xllamacpp.CommonParams()
         params.model.path = str(config.model_path)
@@ -89,6 +95,9 @@ class EmbeddedLlama:
         params.verbosity = config.verbosity
         params.cache_prompt = config.cache_prompt
         params.warmup = False
+        if config.lora_adapter is not None:
+            # Applied at full scale to every request this engine serves.
+            params.lora_adapters = [xllamacpp.CommonAdapterLoraInfo(str(config.lora_adapter), 1.0)]
 
         # The server always opens an HTTP listener; pin it to loopback on a free port.
         params.hostnames = ["127.0.0.1"]
@@ -96,7 +105,12 @@ class EmbeddedLlama:
 
         self.revision = file_revision(config.model_path)
         self._server = xllamacpp.Server(params)
-        log.info("embedded_model_started", model=config.model_name, revision=self.revision)
+        log.info(
+            "embedded_model_started",
+            model=config.model_name,
+            revision=self.revision,
+            adapter=config.lora_adapter.name if config.lora_adapter else None,
+        )
         return self
 
     @property
@@ -109,9 +123,17 @@ class EmbeddedLlama:
         result: dict[str, Any] = self._running().handle_chat_completions(body)
         return result
 
-    def generator(self, *, owns_model: bool = False) -> EmbeddedLlamaGenerator:
+    def generator(
+        self,
+        *,
+        owns_model: bool = False,
+        adapter_dir: Path | None = None,
+        max_adapters: int = 2,
+    ) -> EmbeddedLlamaGenerator:
         """Return a Generator that calls this model in-process (and closes it, if it owns it)."""
-        return EmbeddedLlamaGenerator(self, owns_model=owns_model)
+        return EmbeddedLlamaGenerator(
+            self, owns_model=owns_model, adapter_dir=adapter_dir, max_adapters=max_adapters
+        )
 
     def close(self) -> None:
         """Stop the server loop and free the model."""
@@ -130,10 +152,32 @@ class EmbeddedLlama:
         return self._server
 
 
-class EmbeddedLlamaGenerator:
-    """The Generator over an in-process llama.cpp model, one worker thread per slot."""
+@dataclass(frozen=True)
+class _AdapterEngine:
+    """The base model started again with one LoRA adapter, and the one thread that calls it."""
 
-    def __init__(self, llama: EmbeddedLlama, *, owns_model: bool = False) -> None:
+    file: AdapterFile
+    llama: EmbeddedLlama
+    thread: ThreadPoolExecutor
+
+
+class EmbeddedLlamaGenerator:
+    """The Generator over an in-process llama.cpp model, one worker thread per slot.
+
+    A request naming an adapter is served by an engine of its own, started with that adapter
+    from `adapter_dir` on first use; at most `max_adapters` such engines stay loaded.
+    """
+
+    def __init__(
+        self,
+        llama: EmbeddedLlama,
+        *,
+        owns_model: bool = False,
+        adapter_dir: Path | None = None,
+        max_adapters: int = 2,
+    ) -> None:
+        if max_adapters < 1:
+            raise ValueError(f"max_adapters must be at least 1, got {max_adapters}")
         self._llama = llama
         self._owns_model = owns_model
 
@@ -141,6 +185,13 @@ class EmbeddedLlamaGenerator:
         self._threads = ThreadPoolExecutor(
             max_workers=llama.config.parallel, thread_name_prefix="llama"
         )
+
+        # LIMITATION: llama.cpp applies an adapter to a loaded model only at start, so each
+        # adapter costs a second engine; per-request LoRA selection in one engine would lift it.
+        self._shelf = AdapterShelf(adapter_dir, model=llama.config.model_name)
+        self._max_adapters = max_adapters
+        self._adapters: OrderedDict[str, _AdapterEngine] = OrderedDict()
+        self._loading = asyncio.Lock()
 
     @property
     def model(self) -> str:
@@ -157,16 +208,13 @@ class EmbeddedLlamaGenerator:
         """Return the backend's name, as drafts record it."""
         return EMBEDDED_BACKEND
 
+    @property
+    def loaded_adapters(self) -> list[str]:
+        """Return the adapters with an engine loaded now, least recently used first."""
+        return list(self._adapters)
+
     async def generate(self, request: GenerationRequest) -> Generation:
         """Run one completion on a worker thread, so the event loop stays free."""
-        # LIMITATION: adapters are not served in-process; loading GGUF LoRA files at start
-        # through CommonParams.lora_adapters would lift this.
-        if request.adapter is not None:
-            raise UnsupportedFeatureError(
-                f"Adapter {request.adapter!r} was asked of the embedded backend, which serves "
-                f"only the base model {self.model!r}"
-            )
-
         body: dict[str, Any] = {
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],
             "temperature": request.sampling.temperature,
@@ -182,15 +230,74 @@ class EmbeddedLlamaGenerator:
 
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._threads, self._llama.chat_completion, body)
+        if request.adapter is None:
+            result = await loop.run_in_executor(self._threads, self._llama.chat_completion, body)
+        else:
+            # No await between choosing the engine and queueing on its thread, so an engine
+            # retired meanwhile still serves this request before it closes.
+            engine = await self._adapter_engine(request.adapter)
+            result = await loop.run_in_executor(engine.thread, engine.llama.chat_completion, body)
         latency_ms = (time.perf_counter() - started) * 1000
         return self._generation(result, request, latency_ms)
 
     async def aclose(self) -> None:
-        """Stop the worker threads, and the model too when this generator owns it."""
+        """Stop the worker threads and adapter engines, and the model if this generator owns it."""
         self._threads.shutdown(wait=True, cancel_futures=True)
+        while self._adapters:
+            _, engine = self._adapters.popitem(last=False)
+            engine.thread.shutdown(wait=True, cancel_futures=True)
+            engine.llama.close()
         if self._owns_model:
             self._llama.close()
+
+    async def _adapter_engine(self, name: str) -> _AdapterEngine:
+        """Return the engine serving adapter `name`, starting it (and retiring one) if needed."""
+        file = self._shelf.find(name)
+        cached = self._adapters.get(name)
+        if cached is not None and cached.file == file:
+            self._adapters.move_to_end(name)
+            return cached
+
+        # One engine starts at a time; a request that waited may find its adapter loaded.
+        async with self._loading:
+            file = self._shelf.find(name)
+            cached = self._adapters.get(name)
+            if cached is not None and cached.file == file:
+                self._adapters.move_to_end(name)
+                return cached
+            engine = await asyncio.to_thread(self._start_adapter_engine, file)
+
+            # A rewritten adapter file replaces its engine; beyond the bound the oldest goes.
+            if cached is not None:
+                self._retire(name)
+            self._adapters[name] = engine
+            while len(self._adapters) > self._max_adapters:
+                self._retire(next(iter(self._adapters)))
+            return engine
+
+    def _start_adapter_engine(self, file: AdapterFile) -> _AdapterEngine:
+        """Start the base model with one adapter applied: one slot, one thread."""
+        config = dataclasses.replace(self._llama.config, lora_adapter=file.path, parallel=1)
+        try:
+            llama = EmbeddedLlama(config).start()
+        except (RuntimeError, FileNotFoundError) as error:
+            raise GenerationFailedError(
+                f"Adapter {file.name!r} ({file.path}) could not be loaded onto model "
+                f"{self.model!r}: {error}",
+                reason="adapter_unloadable",
+                model=self.model,
+                attempts=1,
+            ) from error
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{file.name}")
+        log.info("adapter_engine_started", adapter=file.name, loaded=len(self._adapters) + 1)
+        return _AdapterEngine(file=file, llama=llama, thread=thread)
+
+    def _retire(self, name: str) -> None:
+        """Close an adapter engine once the requests already queued on its thread are done."""
+        engine = self._adapters.pop(name)
+        engine.thread.submit(engine.llama.close)
+        engine.thread.shutdown(wait=False)
+        log.info("adapter_engine_retired", adapter=name)
 
     def _generation(
         self, result: dict[str, Any], request: GenerationRequest, latency_ms: float
@@ -199,9 +306,10 @@ class EmbeddedLlamaGenerator:
         choices = result.get("choices")
         if "error" in result or not choices:
             error = result.get("error", "no choices in response")
+            served = f" with adapter {request.adapter!r}" if request.adapter else ""
             raise GenerationFailedError(
-                f"Embedded model {self.model!r} returned an error instead of a completion: "
-                f"{error}",
+                f"Embedded model {self.model!r}{served} returned an error instead of a "
+                f"completion: {error}",
                 reason="backend_error",
                 model=self.model,
                 attempts=1,
@@ -218,7 +326,7 @@ class EmbeddedLlamaGenerator:
             ),
             model=self.model,
             revision=self._llama.revision,
-            adapter=None,
+            adapter=request.adapter,
             backend=EMBEDDED_BACKEND,
             latency_ms=latency_ms,
         )

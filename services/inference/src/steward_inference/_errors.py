@@ -39,6 +39,14 @@ class CircuitOpenError(GenerationFailedError):
         self.retry_after_s = retry_after_s
 
 
+class AdapterNotFoundError(GenerationFailedError):
+    """A request named an adapter that the backend's adapter folder does not hold."""
+
+    def __init__(self, message: str, *, adapter: str, model: str) -> None:
+        super().__init__(message, reason="adapter_not_found", model=model, attempts=0)
+        self.adapter = adapter
+
+
 class UnsupportedFeatureError(InferenceError):
     """The request asks a backend for something it cannot do."""
 

@@ -37,7 +37,9 @@ def build_generator(settings: InferenceSettings) -> Generator:
             context_per_slot=settings.context_per_slot,
         )
     ).start()
-    return llama.generator(owns_model=True)
+    return llama.generator(
+        owns_model=True, adapter_dir=settings.adapter_dir, max_adapters=settings.max_adapters
+    )
 
 
 def build_worker(settings: InferenceSettings | None = None) -> InferenceWorker:

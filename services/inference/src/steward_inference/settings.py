@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
+from pydantic import Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from steward_inference._embedded import SMOLLM2_MODEL_NAME
@@ -40,5 +42,12 @@ class InferenceSettings(BaseSettings):
     threads: int = 1
     parallel: int = 1
     context_per_slot: int = 2048
+    adapter_dir: Path = Field(
+        default=Path(".steward/trainer/adapters"),
+        description="GGUF LoRA adapters, one <name>.gguf each, as the trainer writes them.",
+    )
+    max_adapters: PositiveInt = Field(
+        default=2, description="Adapter engines kept loaded at once, least recently used out."
+    )
 
     max_in_flight: int = 8

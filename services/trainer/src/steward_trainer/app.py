@@ -47,6 +47,7 @@ from steward_trainer.evaluation import (
     judge,
     load_golden_set,
 )
+from steward_trainer.gguf_adapter import check_convertible, convert_to_gguf
 from steward_trainer.monitoring import Alert, DriftMonitor, MiniLMEmbedder, Monitor, serve_metrics
 from steward_trainer.settings import TrainerSettings
 from steward_trainer.store import Candidate, DatasetVersion, TrainerStore
@@ -297,6 +298,11 @@ class Trainer:
         rows = read_version(version)
         settings = TrainingSettings.from_labels(data.settings, self._training_defaults())
         data_dir = self.settings.trainer_data_dir.resolve()
+        candidate_id = f"{data.run_id}.candidate"
+
+        # A run whose adapter could not be served fails before it spends its training time.
+        converter = self.settings.trainer_lora_converter.resolve()
+        check_convertible(candidate_id, converter)
         async with self._job_lock:
             cache = self.settings.trainer_base_cache or data_dir / "base"
             base = await asyncio.to_thread(ensure_base_model, cache)
@@ -313,7 +319,14 @@ class Trainer:
                     "sha256": version.sha256,
                 },
             )
-        candidate_id = f"{data.run_id}.candidate"
+            served = await asyncio.to_thread(
+                convert_to_gguf,
+                adapter,
+                name=candidate_id,
+                base_model=base.path,
+                converter=converter,
+                adapter_dir=(self.settings.trainer_adapter_dir or data_dir / "adapters").resolve(),
+            )
         model = ModelRef(
             name=base.name,
             revision=base.revision,
@@ -334,6 +347,8 @@ class Trainer:
             promoted=False,
         )
         await store.add_candidate(candidate)
+        # LIMITATION: the event names the adapter (model.adapter) but not its GGUF file or that
+        # file's hash; optional fields on model.candidate_registered would carry them.
         registered = await self.service.publish(
             ModelCandidateRegistered(
                 candidate_id=candidate_id,
@@ -346,7 +361,12 @@ class Trainer:
             ),
             cause=event,
         )
-        log.info("candidate_registered", candidate_id=candidate_id, loss=adapter.final_loss)
+        log.info(
+            "candidate_registered",
+            candidate_id=candidate_id,
+            loss=adapter.final_loss,
+            gguf_sha256=served.sha256,
+        )
         await self.evaluate_candidate(candidate, base_path=base.path, cause=registered)
 
     async def evaluate_candidate(

@@ -25,3 +25,15 @@ class BaseModelUnavailable(TrainerError):
 
 class UnsupportedDatasetKind(TrainerError):
     """A training run was asked for a dataset layout it cannot train on."""
+
+
+class AdapterConverterMissing(TrainerError):
+    """llama.cpp's LoRA-to-GGUF converter is not installed where the settings say."""
+
+
+class AdapterConversionFailed(TrainerError):
+    """The converter could not turn a trained adapter into a GGUF adapter."""
+
+
+class UnservableAdapterName(TrainerError):
+    """A candidate's name cannot name a GGUF adapter file that the inference worker loads."""

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, PositiveInt
 from steward_bus import BusSettings
 
+from steward_trainer.gguf_adapter import LORA_CONVERTER
+
 GOLDEN_SET = Path(__file__).resolve().parents[2] / "golden" / "golden.jsonl"
 
 
@@ -27,6 +29,16 @@ class TrainerSettings(BusSettings):
     trainer_lora_rank: PositiveInt = 8
     trainer_threads: PositiveInt = 1
     trainer_seed: int = 7
+
+    # Serving: each adapter is also written as GGUF for the embedded inference backend.
+    trainer_lora_converter: Path = Field(
+        default=LORA_CONVERTER,
+        description="llama.cpp's convert_lora_to_gguf.py, installed by `make trainer-tools`.",
+    )
+    trainer_adapter_dir: Path | None = Field(
+        default=None,
+        description="Where <candidate>.gguf adapters are written; data_dir/adapters if unset.",
+    )
 
     # Evaluation gate.
     trainer_golden_set: Path = GOLDEN_SET
