@@ -14,7 +14,7 @@ TEST_PATHS := $(wildcard libs/*/tests services/*/tests) tests
         bench-bus bench-e2e demo eval clean
 
 ## setup: create .venv and install every library and service, pinned (idempotent)
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed trainer-tools
 
 $(VENV)/.installed: constraints.txt dev-requirements.txt $(LIBS) $(SERVICES)
 	@deploy/local/system-packages.sh

@@ -94,6 +94,8 @@ async def test_a_requested_run_registers_an_adapter_that_the_gate_scores(
         assert gguf.read_bytes()[:4] == b"GGUF"
         assert manifest["gguf_adapter"]["path"] == str(gguf.resolve())
         assert manifest["gguf_adapter"]["sha256"] == hashlib.sha256(gguf.read_bytes()).hexdigest()
+        assert registered.data.gguf_adapter_uri == gguf.resolve().as_uri()
+        assert registered.data.gguf_adapter_sha256 == manifest["gguf_adapter"]["sha256"]
 
         evaluated = observer.of(ModelEvaluated)[0]
         assert evaluated.causationid == registered.id

@@ -64,6 +64,10 @@ class ModelCandidateRegistered(EventData):
     dataset_version: Name
     adapter_uri: ShortText
     settings: Labels = Field(default_factory=dict)
+    gguf_adapter_uri: ShortText | None = Field(
+        default=None, description="The adapter converted for llama.cpp, where one was made."
+    )
+    gguf_adapter_sha256: Sha256Hex | None = None
 
 
 MetricMap = Annotated[dict[Name, float], Field(max_length=100)]

