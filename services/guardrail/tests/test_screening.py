@@ -212,3 +212,53 @@ def test_logs_carry_no_raw_personal_data(
     assert "guardrail.input_checked" in captured.out + captured.err
     assert "123-45-6789" not in captured.out + captured.err
     assert "555-0142" not in json.dumps(captured.out + captured.err)
+
+
+@pytest.mark.parametrize(
+    "no_answer",
+    [
+        "Los documentos proporcionados no contienen la respuesta.",
+        "The documents provided do not contain the answer.",
+    ],
+)
+def test_the_inference_templates_no_answer_is_an_honest_no_answer(
+    guardrail: Guardrail, policy: Policy, no_answer: str
+) -> None:
+    verdict = guardrail.check_answer("¿Cuánto cuesta el permiso?", no_answer, PASSAGES, policy)
+
+    assert verdict.verdict == "decline"
+    assert verdict.causes == ["no_answer"]
+
+
+REFUND_ES = [
+    "Si esperaba un reembolso de impuestos federales y no lo recibió, consulte el estado de su "
+    "reembolso en la página web ¿Dónde está mi reembolso? del IRS.",
+    "Los cheques de reembolso se envían por correo a la última dirección que proveyó.",
+]
+REFUND_QUESTION = "¿Cómo puedo consultar el estado de mi reembolso de impuestos?"
+
+
+def test_a_quoted_spanish_passage_sentence_is_released(
+    guardrail: Guardrail, policy: Policy
+) -> None:
+    verdict = guardrail.check_answer(REFUND_QUESTION, f"{REFUND_ES[0]} [1]", REFUND_ES, policy)
+
+    assert verdict.verdict == "release", verdict
+    assert verdict.language == "es"
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        # Real SmolLM2-135M drafts: the question echoed, and a fluent sentence no passage says.
+        "¿Cómo puedo consultar el estado de mi reembolso de impuestos? [1]",
+        "Puede consultar el estado de su reembolso llamando al 911 o visitando su banco. [1]",
+    ],
+)
+def test_unsupported_spanish_drafts_go_to_review(
+    guardrail: Guardrail, policy: Policy, draft: str
+) -> None:
+    verdict = guardrail.check_answer(REFUND_QUESTION, draft, REFUND_ES, policy)
+
+    assert verdict.verdict == "review", verdict
+    assert "low_groundedness" in verdict.causes

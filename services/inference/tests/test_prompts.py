@@ -30,7 +30,7 @@ def passages(count: int) -> tuple[Passage, ...]:
     )
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_packaged_template_hash_is_sha256_of_its_file(version: int) -> None:
     template = PromptRegistry.packaged().get("grounded-answer", version)
 
@@ -42,8 +42,55 @@ def test_packaged_template_hash_is_sha256_of_its_file(version: int) -> None:
 def test_latest_version_is_the_default() -> None:
     registry = PromptRegistry.packaged()
 
-    assert registry.get("grounded-answer").version == 2
-    assert registry.get("grounded-answer").sha256 != registry.get("grounded-answer", 1).sha256
+    assert registry.get("grounded-answer").version == 3
+    assert registry.get("grounded-answer").sha256 != registry.get("grounded-answer", 2).sha256
+
+
+def test_v3_quotes_spanish_and_lets_the_model_write_english() -> None:
+    template = PromptRegistry.packaged().get("grounded-answer", 3)
+
+    assert template.focus_passages
+    assert template.languages["es"].answer == "quote"
+    assert template.languages["en"].answer == "generate"
+    spanish = template.render(question="¿Qué es?", passages=passages(1), language="es")
+    assert spanish.answer == "quote"
+
+
+def test_earlier_versions_keep_generating_and_cutting_at_the_head() -> None:
+    for version in (1, 2):
+        template = PromptRegistry.packaged().get("grounded-answer", version)
+        assert not template.focus_passages
+        assert {wording.answer for wording in template.languages.values()} == {"generate"}
+
+
+def test_a_template_with_an_unknown_answer_mode_is_refused() -> None:
+    edited = packaged_bytes(3).replace(b'answer = "quote"', b'answer = "translate"')
+
+    with pytest.raises(PromptTemplateError, match="'translate'"):
+        parse_template(edited, source="edited.toml")
+
+
+def test_focused_template_shows_the_sentence_the_question_is_about() -> None:
+    opening = "Refund checks are mailed to the last address you gave. " * 8
+    answer = "Check the status of your refund with the Where's My Refund tool."
+    long_passage = Passage(chunk_id="c", text=f"{opening}{answer}")
+    question = "How do I check the status of my refund?"
+
+    focused = PromptRegistry.packaged().get("grounded-answer", 3)
+    headed = PromptRegistry.packaged().get("grounded-answer", 2)
+
+    assert (
+        answer
+        in focused.render(question=question, passages=(long_passage,), language="en")
+        .messages[1]
+        .content
+    )
+    assert (
+        answer
+        not in headed.render(question=question, passages=(long_passage,), language="en")
+        .messages[1]
+        .content
+    )
 
 
 def test_render_numbers_passages_and_states_the_rules() -> None:
@@ -126,7 +173,7 @@ def test_unknown_id_and_version_name_what_exists() -> None:
 
     with pytest.raises(PromptNotFoundError, match="known ids: \\['grounded-answer'\\]"):
         registry.get("no-such-template")
-    with pytest.raises(PromptNotFoundError, match="known versions: \\[1, 2\\]"):
+    with pytest.raises(PromptNotFoundError, match="known versions: \\[1, 2, 3\\]"):
         registry.get("grounded-answer", 9)
 
 

@@ -184,6 +184,55 @@ async def test_no_passages_abstains_without_calling_the_model(silent_server: Sil
     await worker.aclose()
 
 
+async def test_spanish_is_answered_by_quoting_without_calling_the_model(
+    silent_server: SilentServer,
+) -> None:
+    # The backend would hang forever, so finishing at all shows it was not called.
+    worker = worker_over(hung_generator(silent_server))
+    request = DraftRequest(
+        correlation_id="corr-quote",
+        tenant="city",
+        question="¿Cómo puedo consultar el estado de mi reembolso de impuestos?",
+        passages=(
+            corpus_passage("010-usagov-es-estado-de-su-reembolso.md", "millones de dólares"),
+            corpus_passage("010-usagov-es-estado-de-su-reembolso.md", "esperaba un reembolso"),
+        ),
+    )
+
+    draft = await worker.draft_answer(request)
+
+    assert draft.language == "es"
+    assert draft.finish_reason == "quoted"
+    assert draft.model.backend == "passage-quote"
+    assert not draft.abstained
+    assert "¿Dónde está mi reembolso?" in draft.text
+    assert draft.text.endswith("[2]")
+    assert [citation.number for citation in draft.citations] == [2]
+    assert draft.citations[0].document_id == "010-usagov-es-estado-de-su-reembolso.md"
+    assert draft.prompt.version == 3
+    await worker.aclose()
+
+
+async def test_spanish_passages_that_do_not_cover_the_question_give_a_spanish_no_answer(
+    silent_server: SilentServer,
+) -> None:
+    worker = worker_over(hung_generator(silent_server))
+    request = DraftRequest(
+        correlation_id="corr-no-quote",
+        tenant="city",
+        question="¿Cuánto cuesta una licencia de pesca en Alaska?",
+        passages=(corpus_passage("010-usagov-es-estado-de-su-reembolso.md", "esperaba"),),
+    )
+
+    draft = await worker.draft_answer(request)
+
+    assert draft.abstained
+    assert draft.text == "Los documentos proporcionados no contienen la respuesta."
+    assert draft.finish_reason == "no_quote"
+    assert draft.citations == ()
+    await worker.aclose()
+
+
 @pytest.mark.slow
 async def test_worker_retries_a_backend_that_fails_twice(llama: EmbeddedLlama) -> None:
     transport = FlakyTransport(failures=2)

@@ -197,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "groundedness AUROC " + "  ".join(f"[{k}] {v:.3f}" for k, v in sorted(aurocs.items()))
         )
+
+        # Real model drafts, labelled by hand, are scored apart from the composed answers.
+        drafts = args.data / f"grounding_drafts_{split}.jsonl"
+        if drafts.is_file():
+            aurocs = evaluate_grounding(read_jsonl(drafts), grounding)
+            print(
+                "groundedness AUROC on model drafts "
+                + "  ".join(f"[{k}] {v:.3f}" for k, v in sorted(aurocs.items()))
+            )
     return 0
 
 

@@ -268,6 +268,11 @@ class GroundingChecker:
             for index, sentence in enumerate(sentences)
         ]
         claims = [(index, text) for index, text in claims if content_stems(text)]
+
+        # An answer made only of questions states nothing: a small model often echoes the
+        # citizen's question, which shares every word with the passages it was retrieved by.
+        if all(text.endswith("?") for _, text in claims):
+            claims = []
         if not claims:
             return GroundingReport(0.0, ())
         units = [unit for passage in passages for unit in split_sentences(passage)]

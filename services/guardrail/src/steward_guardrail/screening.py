@@ -35,14 +35,16 @@ _NO_ANSWER = re.compile(
     r"(?:\b(?:not|n't) (?:found|mentioned|included|covered|contained|provided|available"
     r"|addressed|stated|described) (?:in|by) (?:the |these |any of the )?(?:provided |given )?"
     r"(?:documents?|passages?|sources?|context|information|texts?)"
-    r"|\b(?:the |these )?(?:provided )?(?:documents?|passages?|sources?|context) (?:do|does)"
+    r"|\b(?:the |these )?(?:provided )?(?:documents?|passages?|sources?|context)"
+    r" (?:provided |given )?(?:do|does)"
     r" (?:not|n't) (?:contain|include|mention|say|cover|provide|address|answer|specify)"
     r"|\bi (?:could|can|was unable to|am unable to)(?:not|n't)? find\b"
     r"|\bi (?:do not|don't) (?:have|know)\b.{0,30}\b(?:information|answer|enough)"
     r"|\bno (?:relevant )?information (?:about|on|regarding)\b"
     r"|\bno (?:se encuentra|aparece|esta|se menciona|figura|se incluye) en (?:los |las )?"
     r"(?:documentos|textos|fuentes|pasajes)"
-    r"|\blos (?:documentos|textos|pasajes) no (?:contienen|mencionan|incluyen|dicen|indican)"
+    r"|\blos (?:documentos|textos|pasajes) (?:proporcionados |dados )?no"
+    r" (?:contienen|mencionan|incluyen|dicen|indican)"
     r"|\bno (?:tengo|encontre|encuentro|hay) (?:suficiente )?informacion)"
 )
 

@@ -12,10 +12,14 @@ from importlib import resources
 from pathlib import Path
 
 from steward_inference._errors import PromptNotFoundError, PromptTemplateError
+from steward_inference._quoting import focus_passage
 
 _PLACEHOLDERS_SYSTEM = frozenset({"language", "no_answer"})
 _PLACEHOLDERS_USER = frozenset({"passages", "question"})
 _WHITESPACE = re.compile(r"\s+")
+
+# How a template answers in a language: the model writes, or a passage sentence is quoted.
+ANSWER_MODES = frozenset({"generate", "quote"})
 
 
 @dataclass(frozen=True)
@@ -72,10 +76,11 @@ class ChatMessage:
 
 @dataclass(frozen=True)
 class LanguageText:
-    """The wording a template uses for one answer language."""
+    """The wording a template uses for one answer language, and how it answers in it."""
 
     name: str
     no_answer: str
+    answer: str = "generate"
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class RenderedPrompt:
     passages: tuple[Passage, ...]
     no_answer: str
     sampling: SamplingParams
+    answer: str = "generate"
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class PromptTemplate:
     max_passage_chars: int
     sha256: str
     source: str = field(default="", compare=False)
+    focus_passages: bool = False
 
     @property
     def ref(self) -> PromptRef:
@@ -128,7 +135,7 @@ class PromptTemplate:
         # Number only the passages the model will see, so [n] maps back to a chunk id.
         kept = tuple(passages[: self.max_passages])
         numbered = "\n".join(
-            f"[{number}] {shorten_passage(passage.text, self.max_passage_chars)}"
+            f"[{number}] {self._shortened(passage.text, question)}"
             for number, passage in enumerate(kept, start=1)
         )
 
@@ -148,7 +155,14 @@ class PromptTemplate:
             passages=kept,
             no_answer=wording.no_answer,
             sampling=self.sampling,
+            answer=wording.answer,
         )
+
+    def _shortened(self, text: str, question: str) -> str:
+        """Cut a passage to the limit: around the question's words, or else at its head."""
+        if self.focus_passages:
+            return focus_passage(text, question, self.max_passage_chars)
+        return shorten_passage(text, self.max_passage_chars)
 
 
 def shorten_passage(text: str, limit: int) -> str:
@@ -189,13 +203,18 @@ def parse_template(content: bytes, *, source: str) -> PromptTemplate:
                 seed=int(sampling["seed"]),
             ),
             languages={
-                code: LanguageText(name=str(text["name"]), no_answer=str(text["no_answer"]))
+                code: LanguageText(
+                    name=str(text["name"]),
+                    no_answer=str(text["no_answer"]),
+                    answer=str(text.get("answer", "generate")),
+                )
                 for code, text in raw["languages"].items()
             },
             max_passages=int(raw["max_passages"]),
             max_passage_chars=int(raw["max_passage_chars"]),
             sha256=hashlib.sha256(content).hexdigest(),
             source=source,
+            focus_passages=bool(raw.get("focus_passages", False)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise PromptTemplateError(
@@ -203,6 +222,13 @@ def parse_template(content: bytes, *, source: str) -> PromptTemplate:
             "version, system, user, max_passages, max_passage_chars, [sampling] and "
             "[languages.<code>]"
         ) from error
+
+    for code, wording in template.languages.items():
+        if wording.answer not in ANSWER_MODES:
+            raise PromptTemplateError(
+                f"Template file {source}: language {code!r} answers by {wording.answer!r}; "
+                f"expected one of {sorted(ANSWER_MODES)}"
+            )
 
     _check_placeholders(template.system, _PLACEHOLDERS_SYSTEM, source=source, part="system")
     _check_placeholders(template.user, _PLACEHOLDERS_USER, source=source, part="user")

@@ -16,17 +16,28 @@ from steward_inference._errors import GenerationFailedError, RouteUnavailableErr
 from steward_inference._generation import GenerationRequest, TokenUsage
 from steward_inference._language import detect_language
 from steward_inference._limiter import InFlightLimiter
+from steward_inference._quoting import quote_answer
 from steward_inference._routing import KillScope, Promotion, ResolvedRoute, RouteTable
 
 if TYPE_CHECKING:
     from steward_inference._generation import Generator
-    from steward_inference._prompts import Passage, PromptRef, PromptRegistry, SamplingParams
+    from steward_inference._prompts import (
+        Passage,
+        PromptRef,
+        PromptRegistry,
+        RenderedPrompt,
+        SamplingParams,
+    )
 
 log = structlog.get_logger(__name__)
 
 _T = TypeVar("_T")
 
 DEFAULT_PROMPT_ID = "grounded-answer"
+
+# The backend a draft names when no model wrote it: none, or a quoted passage sentence.
+NO_BACKEND = "none"
+QUOTE_BACKEND = "passage-quote"
 
 
 @dataclass(frozen=True)
@@ -130,27 +141,24 @@ class InferenceWorker:
 
         # Without passages there is nothing to ground an answer in, so the model is not asked.
         if not rendered.passages:
-            draft = Draft(
-                correlation_id=request.correlation_id,
-                text=rendered.no_answer,
-                citations=(),
-                unknown_citations=(),
-                abstained=True,
-                citations_attributed=False,
-                language=language,
-                passage_chunk_ids=(),
-                model=ModelRef(
-                    name=route.choice.model,
-                    revision=route.choice.revision,
-                    adapter=route.choice.adapter,
-                    backend="none",
-                    canary=route.canary,
-                ),
-                prompt=rendered.prompt,
-                sampling=sampling,
-                usage=TokenUsage(prompt_tokens=0, completion_tokens=0),
-                latency_ms=(time.perf_counter() - started) * 1000,
-                finish_reason="no_passages",
+            draft = self._unwritten_draft(
+                request, route, rendered, sampling, started, text=None, finish_reason="no_passages"
+            )
+            self._log_outcome(request, draft.finish_reason)
+            return draft
+
+        # In a language the template answers by quoting, the sentence covering the question
+        # is the answer, and the passages not answering it is an honest no-answer.
+        if rendered.answer == "quote":
+            quote = quote_answer(request.question, [p.text for p in rendered.passages])
+            draft = self._unwritten_draft(
+                request,
+                route,
+                rendered,
+                sampling,
+                started,
+                text=quote.text if quote else None,
+                finish_reason="quoted" if quote else "no_quote",
             )
             self._log_outcome(request, draft.finish_reason)
             return draft
@@ -237,6 +245,49 @@ class InferenceWorker:
         )
         self._log_outcome(request, "completed")
         return draft
+
+    @staticmethod
+    def _unwritten_draft(
+        request: DraftRequest,
+        route: ResolvedRoute,
+        rendered: RenderedPrompt,
+        sampling: SamplingParams,
+        started: float,
+        *,
+        text: str | None,
+        finish_reason: str,
+    ) -> Draft:
+        """A draft no model wrote: a quoted passage sentence, or the no-answer sentence."""
+        markers = parse_citations(text or "", len(rendered.passages))
+        return Draft(
+            correlation_id=request.correlation_id,
+            text=text or rendered.no_answer,
+            citations=tuple(
+                Citation(
+                    number=number,
+                    chunk_id=rendered.passages[number - 1].chunk_id,
+                    document_id=rendered.passages[number - 1].document_id,
+                )
+                for number in markers.valid
+            ),
+            unknown_citations=(),
+            abstained=text is None,
+            citations_attributed=False,
+            language=rendered.language,
+            passage_chunk_ids=tuple(passage.chunk_id for passage in rendered.passages),
+            model=ModelRef(
+                name=route.choice.model,
+                revision=route.choice.revision,
+                adapter=route.choice.adapter,
+                backend=QUOTE_BACKEND if text is not None else NO_BACKEND,
+                canary=route.canary,
+            ),
+            prompt=rendered.prompt,
+            sampling=sampling,
+            usage=TokenUsage(prompt_tokens=0, completion_tokens=0),
+            latency_ms=(time.perf_counter() - started) * 1000,
+            finish_reason=finish_reason,
+        )
 
     def apply_promotion(self, promotion: Promotion) -> None:
         """Apply a model.promoted decision to the route table."""
