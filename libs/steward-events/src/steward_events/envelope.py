@@ -153,15 +153,6 @@ class Replay:
     prompt: str | None = None
     policy: str | None = None
 
-    def attributes(self) -> dict[str, str | None]:
-        """The envelope extension attributes that carry this replay from cause to effect."""
-        return {
-            "replayof": self.of,
-            "replaymodel": self.model,
-            "replayprompt": self.prompt,
-            "replaypolicy": self.policy,
-        }
-
 
 # The envelope attributes of a live event when the runtime drops the replay attributes.
 NO_REPLAY: dict[str, None] = dict.fromkeys(
@@ -235,7 +226,10 @@ def new_envelope(
         correlationid=correlation_id,
         causationid=causation_id,
         traceparent=traceparent,
+        replayof=replay.of if replay else None,
+        replaymodel=replay.model if replay else None,
+        replayprompt=replay.prompt if replay else None,
+        replaypolicy=replay.policy if replay else None,
         data=data,
-        **(replay.attributes() if replay is not None else {}),
     )
     return envelope
