@@ -26,12 +26,14 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
 from steward_events import (
+    NO_REPLAY,
     DeadLettered,
     DeadLetterReason,
     Envelope,
     EventData,
     EventSpec,
     KafkaHeader,
+    Replay,
     new_envelope,
     new_event_id,
 )
@@ -145,6 +147,8 @@ def add_event_context(
         event_dict.setdefault("correlation_id", event.correlationid)
         event_dict.setdefault("event_id", event.id)
         event_dict.setdefault("tenant", event.tenant)
+        if event.replayof is not None:
+            event_dict.setdefault("replay_of", event.replayof)
     return event_dict
 
 
@@ -185,7 +189,8 @@ class _Offsets:
 class _Subscription:
     spec: EventSpec
     handler: Handler
-    topic: str
+    # The live topic, then its replay twin when the service serves replays of it.
+    topics: tuple[str, ...]
     offsets: _Offsets
 
 
@@ -231,22 +236,31 @@ class Service:
         return register
 
     def subscribe(
-        self, model: type[EventData], handler: Handler, *, topic: str | None = None
+        self,
+        model: type[EventData],
+        handler: Handler,
+        *,
+        topic: str | None = None,
+        replayable: bool = False,
     ) -> None:
         """Consume `model`'s topic in this service's group and pass each new event to `handler`.
 
         `topic` overrides the topic, as for dead-letter events, which live on `<topic>.dlq`.
+        A `replayable` subscription also reads the topic's replay twin when the settings say
+        `serve_replay`, in the same consumer; what the handler publishes for a replayed event
+        goes to the replay namespace.
         """
         if self._started:
             raise BusError(f"Subscribe to {model.__name__} before starting {self.name}")
         spec = model.spec
         if topic is None and not spec.own_topic:
             raise BusError(f"{spec.type} has no topic of its own; name the topic to consume")
+        live = topic or self.topic(spec)
+        topics: tuple[str, ...] = (live,)
+        if replayable and self.settings.serve_replay:
+            topics += (self.replay_twin(live),)
         subscription = _Subscription(
-            spec,
-            handler,
-            topic or self.topic(spec),
-            _Offsets(self.settings.commit_interval_ms / 1_000),
+            spec, handler, topics, _Offsets(self.settings.commit_interval_ms / 1_000)
         )
         self._subscriptions.append(subscription)
         timing = self.settings.consumer_timing()
@@ -259,7 +273,7 @@ class Service:
             await self._consume_batch(subscription, message)
 
         self.broker.subscriber(
-            subscription.topic,
+            *subscription.topics,
             group_id=self.group,
             batch=True,
             max_records=self.settings.max_batch,
@@ -272,6 +286,14 @@ class Service:
             fetch_max_wait_ms=timing.fetch_max_wait_ms,
             batch_timeout_ms=timing.fetch_max_wait_ms,
         )(consume)
+
+    def replay_twin(self, topic: str) -> str:
+        """The replay namespace's twin of a topic of this service's namespace."""
+        return self.settings.replay_namespace + topic.removeprefix(self.settings.topic_namespace)
+
+    def in_replay(self, topic: str) -> bool:
+        """Whether a topic belongs to this service's replay namespace."""
+        return topic.startswith(self.settings.replay_namespace)
 
     def subscribe_records(self, topics: Sequence[str], handler: RecordsHandler) -> None:
         """Consume raw record batches of several topics, committing offsets after `handler`.
@@ -337,9 +359,12 @@ class Service:
         )
         self._processed = ProcessedEvents(self._pool)
         await self._processed.create_schema()
+        namespaces = [self.settings.topic_namespace]
+        if self.settings.serve_replay:
+            namespaces.append(self.settings.replay_namespace)
         created = await ensure_topics(
             self.settings.kafka_bootstrap,
-            contract_topics(self.settings.topic_namespace),
+            [topic for namespace in namespaces for topic in contract_topics(namespace)],
             partitions=self.settings.topic_partitions,
             replication=self.settings.topic_replication,
         )
@@ -362,7 +387,7 @@ class Service:
             "service_started",
             group=self.group,
             topics_created=len(created),
-            subscriptions=[s.topic for s in self._subscriptions],
+            subscriptions=[topic for s in self._subscriptions for topic in s.topics],
             service=self.name,
         )
 
@@ -404,6 +429,7 @@ class Service:
         cause: Envelope[Any] | None = None,
         event_id: str | None = None,
         wait: bool = True,
+        replay: Replay | None = None,
     ) -> Envelope[Any]:
         """Stamp `data` with a full envelope and publish it, keyed by its correlation id.
 
@@ -413,18 +439,25 @@ class Service:
         producer still delivers it with acks from all in-sync replicas. A caller that may
         publish the same decision twice (an outbox, say) passes a stable `event_id`, so that
         consumers drop the repeat.
+
+        An event that answers a replayed one carries its replay attributes and goes to the
+        replay namespace; so does one given `replay`, which is how a replay starts.
         """
         if not self._started:
             raise NotStarted(f"Service {self.name!r} is not started")
         cause = cause or _current_event.get()
         tenant = tenant or (cause.tenant if cause else None)
         correlation_id = correlation_id or (cause.correlationid if cause else None)
+        replay = replay or (cause.replay if cause else None)
         if tenant is None or correlation_id is None:
             raise MissingContext(
                 f"Publishing {type(data).__name__} outside a handler needs tenant and "
                 f"correlation_id; got tenant={tenant!r}, correlation_id={correlation_id!r}"
             )
-        topic = self.topic(type(data).spec)
+        namespace = (
+            self.settings.topic_namespace if replay is None else self.settings.replay_namespace
+        )
+        topic = namespace + type(data).spec.topic
         with _span(
             f"send {topic}",
             kind=SpanKind.PRODUCER,
@@ -448,6 +481,7 @@ class Service:
                 subject=subject,
                 traceparent=headers.get("traceparent"),
                 event_id=event_id,
+                replay=replay,
             )
             span.set_attribute("messaging.message.id", envelope.id)
             headers["content-type"] = CONTENT_TYPE
@@ -527,7 +561,7 @@ class Service:
 
         # One query tells which events this group has already handled.
         seen = await self._processed.seen(self.group, [env.id for _, env in parsed])
-        done: list[str] = []
+        done: dict[str, list[str]] = {}
         try:
             for record, envelope in parsed:
                 if envelope.id in seen:
@@ -541,16 +575,17 @@ class Service:
                     continue
                 seen.add(envelope.id)
                 await self._handle_one(subscription, record, envelope)
-                done.append(envelope.id)
+                done.setdefault(record.topic, []).append(envelope.id)
         finally:
-            await self._processed.mark(self.group, records[0].topic, done)
+            for topic, event_ids in done.items():
+                await self._processed.mark(self.group, topic, event_ids)
 
     def _parse(self, spec: EventSpec, record: ConsumerRecord[bytes, bytes]) -> Envelope[Any]:
         if not record.value:
             raise _Rejected(DeadLetterReason.MALFORMED, "empty message value", None)
         try:
             envelope: Envelope[Any] = spec.envelope.model_validate_json(record.value)
-            return envelope
+            return self._scoped(record, envelope)
         except ValidationError as error:
             validation_error = error
         try:
@@ -580,6 +615,30 @@ class Service:
             for item in validation_error.errors(include_input=False, include_url=False)[:10]
         )
         raise _Rejected(DeadLetterReason.INVALID, f"invalid {spec.type}: {problems}", document)
+
+    def _scoped(
+        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope[Any]
+    ) -> Envelope[Any]:
+        """Keep replay attributes on replay-namespace events only; a live event never has them."""
+        if self.in_replay(record.topic):
+            if envelope.replayof is None:
+                raise _Rejected(
+                    DeadLetterReason.INVALID,
+                    f"an event on replay topic {record.topic} must name the request it replays "
+                    "in 'replayof'",
+                    envelope.model_dump(mode="json"),
+                )
+            return envelope
+        if any(getattr(envelope, name) is not None for name in NO_REPLAY):
+            # Overrides must never steer a live request, so they are dropped here, for all.
+            log.warning(
+                "replay_attributes_dropped",
+                event_id=envelope.id,
+                correlation_id=envelope.correlationid,
+                topic=record.topic,
+            )
+            return envelope.model_copy(update=NO_REPLAY)
+        return envelope
 
     async def _handle_one(
         self,

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+REPLAY_PREFIX = "replay."
+
 
 @dataclass(frozen=True)
 class ConsumerTiming:
@@ -40,7 +42,14 @@ class BusSettings(BaseSettings):
     topic_namespace: str = Field(
         default="",
         pattern=r"^([a-z0-9-]{1,40}\.)?$",
-        description="Prefix for every topic, e.g. 'replay.' for the replay namespace.",
+        description="Prefix for every topic, e.g. 't1234.' for a test of its own.",
+    )
+    serve_replay: bool = Field(
+        default=False,
+        description=(
+            "Also consume the replay twins of the topics a service marks as replayable, in the "
+            "same consumers; effects of a replayed event go to the replay namespace."
+        ),
     )
     publish_timeout_ms: PositiveInt = Field(
         default=10_000,
@@ -79,6 +88,11 @@ class BusSettings(BaseSettings):
     trace_dir: Path = Path(".steward/traces")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+
+    @property
+    def replay_namespace(self) -> str:
+        """The prefix of the replay namespace, which citizens' services never read."""
+        return self.topic_namespace + REPLAY_PREFIX
 
     def consumer_timing(self) -> ConsumerTiming:
         """The profile's consumer timing with any explicit overrides applied."""

@@ -14,7 +14,7 @@ from rich.console import Console
 from steward_bus import BusSettings, contract_topics, ensure_topics
 from steward_infra import InfraError, InfraSettings, LocalStack
 
-from steward_cli import ask, ingest, token, trace, trainer
+from steward_cli import ask, ingest, replay, token, trace, trainer
 from steward_cli.ledger import ledger_app
 from steward_cli.supervisor import Supervisor, installed_services, wait_listening
 from steward_cli.token import DEFAULT_TENANT
@@ -28,6 +28,7 @@ ingest.register(app)
 app.command("ask")(ask.ask)
 app.command("token")(token.token)
 app.command("trace")(trace.trace)
+app.command("replay")(replay.replay)
 console = Console()
 
 
@@ -91,10 +92,11 @@ def up(
         kafka_bootstrap=environment["STEWARD_KAFKA_BOOTSTRAP"],
         database_url=environment["STEWARD_DATABASE_URL"],
     )
+    # The replay namespace's topics too: guardrail, indexer and inference serve replays.
     created = asyncio.run(
         ensure_topics(
             settings.kafka_bootstrap,
-            contract_topics(settings.topic_namespace),
+            contract_topics(settings.topic_namespace) + contract_topics(settings.replay_namespace),
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
         )

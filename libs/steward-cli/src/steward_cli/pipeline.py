@@ -129,9 +129,10 @@ class Pipeline:
         ensure_development_keys(self.auth_dir)
         environment = self.environment()
         settings = self.settings
+        # The replay namespace's twins too, which the replay-serving services consume.
         await ensure_topics(
             self.kafka_bootstrap,
-            contract_topics(self.namespace),
+            contract_topics(self.namespace) + contract_topics(settings.replay_namespace),
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
         )

@@ -24,9 +24,11 @@ from steward_events.documents import (
 )
 from steward_events.envelope import (
     DLQ_SUFFIX,
+    NO_REPLAY,
     Envelope,
     EventData,
     EventSpec,
+    Replay,
     UnknownEventType,
     all_specs,
     new_envelope,
@@ -65,6 +67,7 @@ from steward_events.types import Channel, Classification
 
 __all__ = [
     "DLQ_SUFFIX",
+    "NO_REPLAY",
     "Channel",
     "ChatRequested",
     "ChatResponded",
@@ -106,6 +109,7 @@ __all__ = [
     "PromptRef",
     "Rating",
     "RejectionReason",
+    "Replay",
     "RetrievalCompleted",
     "ReviewDecided",
     "ReviewDecision",

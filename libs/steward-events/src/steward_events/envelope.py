@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, create_model
 from uuid6 import uuid7
 
-from steward_events.types import Identifier, TenantId
+from steward_events.types import Identifier, Name, TenantId
 
 TOPIC_PREFIX = "steward"
 DLQ_SUFFIX = ".dlq"
@@ -110,7 +110,54 @@ class Envelope(BaseModel, Generic[DataT]):
         description="The id of the event this one answers.",
     )
     traceparent: TraceParent | None = None
+    replayof: Identifier | None = Field(
+        default=None,
+        description=(
+            "On replay-namespace events only: the correlation id of the recorded request "
+            "being replayed. The runtime drops the replay attributes from live events."
+        ),
+    )
+    replaymodel: Name | None = Field(
+        default=None,
+        description="On replay-namespace events only: the model (or model@adapter) to use.",
+    )
+    replayprompt: Name | None = Field(
+        default=None,
+        description="On replay-namespace events only: the prompt template version to use.",
+    )
+    replaypolicy: Name | None = Field(
+        default=None,
+        description="On replay-namespace events only: the guardrail policy version to use.",
+    )
     data: DataT
+
+    @property
+    def replay(self) -> Replay | None:
+        """The replay this event belongs to, or None for a live event."""
+        if self.replayof is None:
+            return None
+        return Replay(
+            of=self.replayof,
+            model=self.replaymodel,
+            prompt=self.replayprompt,
+            policy=self.replaypolicy,
+        )
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A re-run of a recorded request, and the versions it asks each stage to use."""
+
+    of: str
+    model: str | None = None
+    prompt: str | None = None
+    policy: str | None = None
+
+
+# The envelope attributes of a live event when the runtime drops the replay attributes.
+NO_REPLAY: dict[str, None] = dict.fromkeys(
+    ("replayof", "replaymodel", "replayprompt", "replaypolicy")
+)
 
 
 _REGISTRY: dict[str, EventSpec] = {}
@@ -165,6 +212,7 @@ def new_envelope(
     traceparent: str | None = None,
     event_id: str | None = None,
     time: datetime | None = None,
+    replay: Replay | None = None,
 ) -> Envelope[DataT]:
     """Wrap a payload in its typed envelope, validating every envelope field."""
     spec = type(data).spec
@@ -178,6 +226,10 @@ def new_envelope(
         correlationid=correlation_id,
         causationid=causation_id,
         traceparent=traceparent,
+        replayof=replay.of if replay else None,
+        replaymodel=replay.model if replay else None,
+        replayprompt=replay.prompt if replay else None,
+        replaypolicy=replay.policy if replay else None,
         data=data,
     )
     return envelope

@@ -18,6 +18,7 @@ from steward_events import (
     Disposition,
     Envelope,
     EventData,
+    FindingKind,
     GuardrailInputChecked,
     GuardrailOutputChecked,
     InferenceCompleted,
@@ -26,6 +27,7 @@ from steward_events import (
     ReviewRequested,
     ReviewStage,
 )
+from steward_events import Finding as EventFinding
 from steward_events import InputVerdict as InputVerdictKind
 from steward_events import OutputVerdict as OutputVerdictKind
 
@@ -38,10 +40,10 @@ from steward_guardrail._events import (
     policy_ref,
     reason_kind,
 )
-from steward_guardrail.errors import GuardrailError
+from steward_guardrail.errors import GuardrailError, UnknownPolicyVersion
 from steward_guardrail.originals import OriginalsStore
 from steward_guardrail.pii_key import resolve_pii_key
-from steward_guardrail.policy import load_policies
+from steward_guardrail.policy import PolicyArchive, load_policies, load_policy_archive
 from steward_guardrail.screening import Guardrail
 from steward_guardrail.settings import GuardrailSettings
 from steward_guardrail.verdicts import Finding, InputVerdict, OutputVerdict
@@ -75,19 +77,23 @@ class GuardrailService:
         guardrail: Guardrail,
         policies: dict[str, Policy],
         *,
+        archive: PolicyArchive | None = None,
         originals: OriginalsStore | None = None,
     ) -> None:
         self.settings = settings
         self.policies = policies
+        # Earlier versions, which only a replay may ask for by name.
+        self.archive = archive or PolicyArchive(list(policies.values()))
         self._guardrail = guardrail
         self._originals = originals or OriginalsStore(settings.guardrail_originals_dir)
         # One worker: checks share the model and conversation maps, and run one at a time.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardrail-check")
         self.service = Service(SERVICE_NAME, settings)
         self._started = asyncio.Event()
-        self.service.subscribe(ChatRequested, self._on_chat_requested)
-        self.service.subscribe(InferenceCompleted, self._on_inference_completed)
-        self.service.subscribe(InferenceFailed, self._on_inference_failed)
+        # Both stages serve replays; what they publish for one stays in the replay namespace.
+        self.service.subscribe(ChatRequested, self._on_chat_requested, replayable=True)
+        self.service.subscribe(InferenceCompleted, self._on_inference_completed, replayable=True)
+        self.service.subscribe(InferenceFailed, self._on_inference_failed, replayable=True)
 
     @classmethod
     def from_settings(
@@ -97,18 +103,20 @@ class GuardrailService:
         # Policies first: a bad file must stop the service before the slow model load.
         # LIMITATION: policies load only here; watching the folder would apply edits live.
         policies = load_policies(settings.guardrail_policy_dir)
+        archive = load_policy_archive(settings.guardrail_policy_dir, policies)
 
         # A missing or malformed key stops the start too; tests pass a loaded guardrail.
         if guardrail is None:
             guardrail = Guardrail.from_settings(settings, resolve_pii_key(settings))
-        for policy in policies.values():
+        for policy in archive:
             guardrail.prepare(policy)
         _log.info(
             "guardrail.policies_loaded",
             tenants=sorted(policies),
             versions={tenant: policy.version for tenant, policy in policies.items()},
+            replayable={tenant: archive.versions(tenant) for tenant in policies},
         )
-        return cls(settings, guardrail, policies)
+        return cls(settings, guardrail, policies, archive=archive)
 
     async def start(self) -> None:
         """Connect to the bus and start consuming."""
@@ -173,7 +181,11 @@ class GuardrailService:
         """Input stage: screen, publish the verdict, then end or hand over the request."""
         await self._until_started()
         request: ChatRequested = event.data
-        policy = self.policies.get(event.tenant)
+        try:
+            policy = self.policy_for(event)
+        except UnknownPolicyVersion as error:
+            await self._refuse_unknown_policy(event, request.conversation_id, error, "input")
+            return
         if policy is None:
             await self._decline_without_policy(request.conversation_id, "input")
             return
@@ -255,7 +267,11 @@ class GuardrailService:
         """Output stage: check the draft, publish the verdict, then end or hand over."""
         await self._until_started()
         draft: InferenceCompleted = event.data
-        policy = self.policies.get(event.tenant)
+        try:
+            policy = self.policy_for(event)
+        except UnknownPolicyVersion as error:
+            await self._refuse_unknown_policy(event, draft.conversation_id, error, "output")
+            return
         if policy is None:
             await self._decline_without_policy(draft.conversation_id, "output")
             return
@@ -337,7 +353,11 @@ class GuardrailService:
         """End a request the model could not answer: unavailable, with the agency's contact."""
         await self._until_started()
         failed: InferenceFailed = event.data
-        policy = self.policies.get(event.tenant)
+        try:
+            policy = self.policy_for(event)
+        except UnknownPolicyVersion:
+            # Only the wording of the reply comes from the policy here.
+            policy = self.policies.get(event.tenant)
         if policy is None:
             answer, language = _NO_POLICY_ANSWER, language_of(failed.language, "en")
         else:
@@ -352,6 +372,67 @@ class GuardrailService:
             reason=_UNAVAILABLE_REASON,
         )
         _log.info("guardrail.decided", stage="failed", error_kind=failed.error_kind)
+
+    def policy_for(self, event: Envelope[Any]) -> Policy | None:
+        """The tenant's live policy, or the version a replay asked for by name."""
+        replay = event.replay
+        if replay is None or replay.policy is None:
+            return self.policies.get(event.tenant)
+        return self.archive.get(event.tenant, replay.policy)
+
+    async def _refuse_unknown_policy(
+        self,
+        event: Envelope[Any],
+        conversation_id: str,
+        error: UnknownPolicyVersion,
+        stage: str,
+    ) -> None:
+        """End a replay that named a policy version on file nowhere: blocked, saying why."""
+        live = self.policies.get(event.tenant)
+        if live is None:
+            await self._decline_without_policy(conversation_id, stage)
+            return
+
+        # The verdict names the live policy that refused, and the finding the version asked for.
+        finding = EventFinding(
+            kind=FindingKind.CHECK_FAILED,
+            label="unknown_policy_version",
+            score=1.0,
+            detail=bounded(str(error), MAX_SHORT_TEXT),
+        )
+        reason = bounded(str(error), MAX_SHORT_TEXT)
+        if stage == "input":
+            await self._publish(
+                "guardrail.input_checked",
+                GuardrailInputChecked(
+                    conversation_id=conversation_id,
+                    verdict=InputVerdictKind.BLOCK,
+                    redacted_question=_WITHHELD,
+                    findings=[finding],
+                    policy=policy_ref(live),
+                    reason=reason,
+                ),
+            )
+        else:
+            await self._publish(
+                "guardrail.output_checked",
+                GuardrailOutputChecked(
+                    conversation_id=conversation_id,
+                    verdict=OutputVerdictKind.DECLINE,
+                    findings=[finding],
+                    policy=policy_ref(live),
+                    inference_event_id=event.id,
+                    reason=reason,
+                ),
+            )
+        await self._respond(
+            conversation_id,
+            Disposition.DECLINED,
+            live.messages.declined.text(live.default_language),
+            reason=reason,
+            causes=["check_error"],
+        )
+        _log.warning("guardrail.unknown_policy_version", stage=stage)
 
     async def _publish(self, role: str, data: EventData) -> Envelope[Any]:
         """Publish for the handled event, with an id derived from it and the event's role."""

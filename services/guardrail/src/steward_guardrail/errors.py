@@ -9,6 +9,10 @@ class PolicyError(GuardrailError):
     """A tenant policy file is missing, unreadable or invalid."""
 
 
+class UnknownPolicyVersion(PolicyError):
+    """A replay asked for a policy version that neither the live folder nor its archive holds."""
+
+
 class SealError(GuardrailError):
     """A sealed original could not be encrypted or opened."""
 

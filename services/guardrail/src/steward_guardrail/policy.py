@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from steward_guardrail.errors import PolicyError
+from steward_guardrail.errors import PolicyError, UnknownPolicyVersion
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 Language = Literal["en", "es"]
 InputAction = Literal["block", "review"]
@@ -209,3 +212,47 @@ def load_policies(directory: Path) -> dict[str, Policy]:
     if not policies:
         raise PolicyError(f"{directory}: no *.yaml policy files found; expected at least one")
     return policies
+
+
+ARCHIVE_FOLDER = "archive"
+
+
+class PolicyArchive:
+    """Every policy version a tenant has had that is still on file, for replays to choose from."""
+
+    def __init__(self, policies: list[Policy]) -> None:
+        self._versions: dict[tuple[str, str], Policy] = {}
+        for policy in policies:
+            key = (policy.tenant, policy.version)
+            known = self._versions.get(key)
+            # A version names one text: two different files under one version is an error.
+            if known is not None and known.sha256 != policy.sha256:
+                raise PolicyError(
+                    f"tenant '{policy.tenant}' has two different policy files for version "
+                    f"'{policy.version}' (sha256 {known.sha256[:12]} and {policy.sha256[:12]})"
+                )
+            self._versions[key] = policy
+
+    def get(self, tenant: str, version: str) -> Policy:
+        """Return one tenant's policy at a version, or raise `UnknownPolicyVersion`."""
+        policy = self._versions.get((tenant, version))
+        if policy is None:
+            raise UnknownPolicyVersion(
+                f"no guardrail policy version '{version}' for tenant '{tenant}'; "
+                f"known versions: {self.versions(tenant)}"
+            )
+        return policy
+
+    def versions(self, tenant: str) -> list[str]:
+        """The versions on file for a tenant, sorted."""
+        return sorted(version for owner, version in self._versions if owner == tenant)
+
+    def __iter__(self) -> Iterator[Policy]:
+        return iter(self._versions.values())
+
+
+def load_policy_archive(directory: Path, live: dict[str, Policy]) -> PolicyArchive:
+    """The live policies and every earlier version kept under `<directory>/archive/*.yaml`."""
+    folder = directory / ARCHIVE_FOLDER
+    archived = [load_policy(path) for path in sorted(folder.glob("*.yaml"))]
+    return PolicyArchive([*live.values(), *archived])

@@ -28,3 +28,5 @@ class GuardrailSettings(BusSettings):
     guardrail_embedding_quantized: bool = True
     guardrail_embedding_threads: PositiveInt = 1
     guardrail_max_conversations: PositiveInt = 50_000
+    # The guardrail screens and checks replays too, in the replay namespace.
+    serve_replay: bool = True

@@ -53,7 +53,8 @@ class IndexerService:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer")
         self.service = Service(SERVICE_NAME, settings)
         self.service.subscribe(DocumentChunked, self._on_document_chunked)
-        self.service.subscribe(GuardrailInputChecked, self._on_input_checked)
+        # Retrieval serves replays too; documents are never replayed.
+        self.service.subscribe(GuardrailInputChecked, self._on_input_checked, replayable=True)
 
     @classmethod
     def from_settings(

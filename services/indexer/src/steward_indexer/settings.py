@@ -27,3 +27,5 @@ class IndexerSettings(BusSettings):
     # The small generation model answers best from a few short passages.
     indexer_top_k: PositiveInt = Field(default=4, le=50)
     indexer_embedding_batch: PositiveInt = 32
+    # Retrieval answers replays too, in the replay namespace.
+    serve_replay: bool = True

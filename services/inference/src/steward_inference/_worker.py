@@ -17,7 +17,13 @@ from steward_inference._generation import GenerationRequest, TokenUsage
 from steward_inference._language import detect_language
 from steward_inference._limiter import InFlightLimiter
 from steward_inference._quoting import quote_answer
-from steward_inference._routing import KillScope, Promotion, ResolvedRoute, RouteTable
+from steward_inference._routing import (
+    KillScope,
+    ModelChoice,
+    Promotion,
+    ResolvedRoute,
+    RouteTable,
+)
 
 if TYPE_CHECKING:
     from steward_inference._generation import Generator
@@ -54,6 +60,9 @@ class DraftRequest:
     prompt_version: int | None = None
     seed: int | None = None
     max_tokens: int | None = None
+    # A replay's choice: a model this worker serves (and an adapter for it), not the route's.
+    model: str | None = None
+    adapter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,8 @@ class InferenceWorker:
         route = self.routes.resolve(
             tenant=request.tenant, route=request.route, correlation_id=request.correlation_id
         )
+        if request.model is not None:
+            route = self._chosen_route(route, request)
         template = self.registry.get(request.prompt_id, request.prompt_version)
         language = request.language or detect_language(request.question)
         if language not in template.languages:
@@ -288,6 +299,27 @@ class InferenceWorker:
             latency_ms=(time.perf_counter() - started) * 1000,
             finish_reason=finish_reason,
         )
+
+    def _chosen_route(self, route: ResolvedRoute, request: DraftRequest) -> ResolvedRoute:
+        """The route with the model a replay named, which must be one this worker serves."""
+        assert request.model is not None
+        if request.model not in self.generators:
+            raise GenerationFailedError(
+                f"Model {request.model!r} is not served by this worker; "
+                f"served models: {sorted(self.generators)}",
+                reason="model_not_served",
+                model=request.model,
+                attempts=0,
+            )
+        chosen = ResolvedRoute(
+            tenant=route.tenant,
+            route=route.route,
+            choice=ModelChoice(model=request.model, adapter=request.adapter),
+            canary=False,
+        )
+        # The kill switch covers a chosen model as much as a routed one.
+        self.routes.ensure_enabled(chosen)
+        return chosen
 
     def apply_promotion(self, promotion: Promotion) -> None:
         """Apply a model.promoted decision to the route table."""

@@ -26,7 +26,11 @@ from steward_events import (
     Usage,
 )
 
-from steward_inference._errors import GenerationFailedError, InferenceError
+from steward_inference._errors import (
+    GenerationFailedError,
+    InferenceError,
+    PromptNotFoundError,
+)
 from steward_inference._factory import build_worker
 from steward_inference._journal import DraftJournal, JournalEntry
 from steward_inference._prompts import Passage
@@ -45,6 +49,8 @@ log = structlog.get_logger("steward.inference")
 
 NAME = "inference"
 DEFAULT_ROUTE = "default"
+# A replay names a model, or a model and one of its adapters as `model@adapter`.
+ADAPTER_SEPARATOR = "@"
 
 # The event contract requires a revision and a backend; this says one was not known.
 UNRECORDED = "unrecorded"
@@ -66,6 +72,8 @@ class InferenceServiceSettings(BusSettings):
         default=3,
         description="Drafts of one journaled request before it ends as inference.failed.",
     )
+    # Drafting serves replays too, with the model and prompt version a replay names.
+    serve_replay: bool = True
 
 
 class InferenceService:
@@ -105,7 +113,7 @@ class InferenceService:
         self._switched_at: dict[tuple[KillScope, str], datetime] = {}
         self._promoted_at: dict[str, datetime] = {}
 
-        self.bus.subscribe(RetrievalCompleted, self.on_retrieval_completed)
+        self.bus.subscribe(RetrievalCompleted, self.on_retrieval_completed, replayable=True)
         self.control_bus.subscribe(ModelPromoted, self.on_model_promoted)
         self.control_bus.subscribe(RouteDisabled, self.on_route_disabled)
         self.control_bus.subscribe(RouteEnabled, self.on_route_enabled)
@@ -309,8 +317,16 @@ class InferenceService:
 
 
 def draft_request(event: Envelope[RetrievalCompleted]) -> DraftRequest:
-    """The worker's request for one retrieval result."""
+    """The worker's request for one retrieval result, with a replay's model and prompt."""
     data = event.data
+    replay = event.replay
+    model, adapter = (None, None)
+    if replay is not None and replay.model:
+        model, _, named_adapter = replay.model.partition(ADAPTER_SEPARATOR)
+        adapter = named_adapter or None
+    prompt_version = None
+    if replay is not None and replay.prompt:
+        prompt_version = prompt_version_of(replay.prompt)
     return DraftRequest(
         correlation_id=event.correlationid,
         tenant=event.tenant,
@@ -322,7 +338,20 @@ def draft_request(event: Envelope[RetrievalCompleted]) -> DraftRequest:
         route=DEFAULT_ROUTE,
         # Templates are written per language, not per regional variant.
         language=data.language.split("-")[0] if data.language else None,
+        prompt_version=prompt_version,
+        model=model,
+        adapter=adapter,
     )
+
+
+def prompt_version_of(text: str) -> int:
+    """A prompt version as a replay names it, '1' or 'v1', or `PromptNotFoundError`."""
+    digits = text.strip().removeprefix("v")
+    if not (digits.isascii() and digits.isdigit()):
+        raise PromptNotFoundError(
+            f"Prompt version {text!r} is not a version number; expected e.g. '2' or 'v2'"
+        )
+    return int(digits)
 
 
 def completed_event(retrieval: RetrievalCompleted, draft: Draft) -> InferenceCompleted:

@@ -55,14 +55,27 @@ def build_auditor_api(store: LedgerStore, verifier: TokenVerifier) -> FastAPI:
         return _recorded_json(recorded)
 
     @app.get("/v1/timelines/{correlation_id}")
-    async def timeline(correlation_id: str, principal: Auditor) -> dict[str, Any]:
-        """Every event of one correlation id in ledger order."""
+    async def timeline(
+        correlation_id: str, principal: Auditor, open_personal_data: bool = False
+    ) -> dict[str, Any]:
+        """Every event of one correlation id in ledger order.
+
+        With `open_personal_data`, sealed fields are opened where the subject's key still
+        exists, as a replay needs the question; an erased subject's fields stay sealed.
+        """
         events = await store.timeline(correlation_id, tenant=principal.tenant)
-        _log_access("timeline", principal, correlation_id=correlation_id, events=len(events))
-        return {
-            "correlation_id": correlation_id,
-            "events": [_recorded_json(recorded) for recorded in events],
-        }
+        _log_access(
+            "timeline",
+            principal,
+            correlation_id=correlation_id,
+            events=len(events),
+            opened_personal_data=open_personal_data,
+        )
+        recorded_json = [_recorded_json(recorded) for recorded in events]
+        if open_personal_data:
+            for item, recorded in zip(recorded_json, events, strict=True):
+                item["event"] = await store.open_personal_data(recorded)
+        return {"correlation_id": correlation_id, "events": recorded_json}
 
     @app.get("/v1/events")
     async def search(

@@ -117,7 +117,14 @@ class LedgerService:
         self.settings = settings
         self.service = Service(SERVICE_NAME, settings, group=group)
         self.stats = LedgerStats()
-        self.service.subscribe_records(contract_topics(settings.topic_namespace), self.record)
+        # Replays are recorded too, so that a replay is as auditable as what it replayed.
+        namespaces = [settings.topic_namespace]
+        if settings.serve_replay:
+            namespaces.append(settings.replay_namespace)
+        self.service.subscribe_records(
+            [topic for namespace in namespaces for topic in contract_topics(namespace)],
+            self.record,
+        )
         self._store: LedgerStore | None = None
         self._maintainer_dsn: str | None = None
         self._retention = RetentionPolicy.from_days(settings.ledger_retention_days)

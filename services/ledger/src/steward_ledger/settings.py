@@ -60,6 +60,10 @@ class LedgerSettings(BusSettings):
         description="Days each event type keeps its payload, by event type; others keep it.",
     )
     ledger_retention_interval_seconds: PositiveFloat = 3600.0
+    serve_replay: bool = Field(
+        default=True,
+        description="Record the replay namespace's topics too, so every replay is on the ledger.",
+    )
 
     ledger_api_host: str = "127.0.0.1"
     ledger_api_port: int = Field(default=8083, ge=0, le=65535)
