@@ -116,7 +116,16 @@ def topics() -> dict[str, dict[str, Any]]:
 def test_topics_file_is_generated_from_the_contract() -> None:
     committed = (K8S / "kafka/topics.yaml").read_text(encoding="utf-8")
     assert committed == load_topic_generator().render(), "run deploy/k8s/generate_topics.py"
-    assert set(topics()) == set(contract_topics())
+    # The live topics, and the replay namespace's twins that auditors' replays run in.
+    assert set(topics()) == set(contract_topics()) | set(contract_topics("replay."))
+
+
+def test_replay_topics_are_replicated_and_short_lived() -> None:
+    for topic in contract_topics("replay."):
+        spec = topics()[topic]
+        assert spec["replicas"] == 3
+        assert spec["config"]["min.insync.replicas"] == 2
+        assert retention(spec) <= 7 * 24 * 3600 * 1000
 
 
 def retention(spec: dict[str, Any]) -> float:
