@@ -97,14 +97,19 @@ def _measure(end_to_end_ms: float, events: list[dict[str, Any]]) -> dict[str, fl
 
 
 async def _level(pipeline: Pipeline, concurrency: int, requests: int) -> list[dict[str, float]]:
-    citizen = pipeline.token(["citizen"], tenant=TENANT, subject="bench-citizen")
     auditor = pipeline.token(["auditor"], tenant=TENANT, subject="bench-auditor")
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=pipeline.url("gateway"), timeout=300) as client:
 
         async def one(number: int) -> dict[str, float] | None:
+            # A citizen per request, as at the front door: one client would meet the rate limit.
+            citizen = pipeline.token(
+                ["citizen"], tenant=TENANT, subject=f"bench-citizen-{concurrency}-{number}"
+            )
             async with gate:
                 answer = await ask(client, citizen, QUESTIONS[number % len(QUESTIONS)])
+            if "correlation_id" not in answer.body:
+                raise SystemExit(f"the gateway answered {answer.status_code}: {answer.body}")
             events = await _timeline(client, pipeline, auditor, answer.body["correlation_id"])
             return _measure(answer.seconds * 1000, events)
 
