@@ -18,6 +18,7 @@ from steward_cli import ask, ingest, replay, token, trace, trainer
 from steward_cli.ledger import ledger_app
 from steward_cli.supervisor import Supervisor, installed_services, wait_listening
 from steward_cli.token import DEFAULT_TENANT
+from steward_cli.watch import InfraWatch
 
 app = typer.Typer(help="Steward: governed LLM services for public agencies.", no_args_is_help=True)
 infra_app = typer.Typer(help="The embedded broker and PostgreSQL.", no_args_is_help=True)
@@ -93,10 +94,11 @@ def up(
         database_url=environment["STEWARD_DATABASE_URL"],
     )
     # The replay namespace's topics too: guardrail, indexer and inference serve replays.
+    topics = contract_topics(settings.topic_namespace) + contract_topics(settings.replay_namespace)
     created = asyncio.run(
         ensure_topics(
             settings.kafka_bootstrap,
-            contract_topics(settings.topic_namespace) + contract_topics(settings.replay_namespace),
+            topics,
             partitions=settings.topic_partitions,
             replication=settings.topic_replication,
         )
@@ -148,7 +150,14 @@ def up(
                 f'  try: steward ask "How do I check the status of my refund?" --tenant {tenant}'
                 "\n(Ctrl-C stops)"
             )
-        supervisor.watch()
+        infra = InfraWatch(stack, topics, partitions=settings.topic_partitions)
+
+        def keep_infra_running() -> None:
+            for component in infra.check():
+                lost = "; topics created again, in-flight events lost" * (component == "broker")
+                console.print(f"[yellow]{component} had stopped and was restarted[/yellow]{lost}")
+
+        supervisor.watch(keep_infra_running)
     except KeyboardInterrupt:
         console.print("interrupted")
     finally:

@@ -11,8 +11,12 @@ import time
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = structlog.get_logger("steward.supervisor")
 
@@ -116,9 +120,16 @@ class Supervisor:
             waiting = self.not_ready()
         return waiting
 
-    def watch(self) -> None:
-        """Block, restarting services that exit, until `stop()` is called from a signal."""
+    def watch(self, health: Callable[[], object] | None = None, every: float = 5.0) -> None:
+        """Block, restarting services that exit, until `stop()` is called from a signal.
+
+        `health`, when given, runs every `every` seconds: it may restart what the services need.
+        """
+        checked = time.monotonic()
         while not self._stopping:
+            if health is not None and time.monotonic() - checked >= every:
+                health()
+                checked = time.monotonic()
             for service in self.services:
                 child = self._children.get(service.name)
                 if child is not None and child.poll() is not None and not self._stopping:
