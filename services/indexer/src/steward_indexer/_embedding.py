@@ -30,7 +30,10 @@ class TextEmbedder(Protocol):
 class ChunkEmbedder:
     """Embed passages and questions in batches with a sentence-transformers model."""
 
-    def __init__(self, model_path: Path | None = None, *, batch_size: int = 32) -> None:
+    def __init__(
+        self, model_path: Path | None = None, *, batch_size: int = 32, threads: int | None = None
+    ) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
 
         if model_path is None:
@@ -41,6 +44,13 @@ class ChunkEmbedder:
             raise FileNotFoundError(f"embedding model folder {model_path} does not exist")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+
+        # Torch's thread count is the process's; on a busy machine with fewer free cores than
+        # threads, a one-question encode waits on its sibling threads (~185 ms against ~28 ms).
+        if threads is not None:
+            torch.set_num_threads(threads)
 
         self.model = SentenceTransformer(str(model_path), device="cpu")
         self.batch_size = batch_size

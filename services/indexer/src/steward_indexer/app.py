@@ -64,7 +64,11 @@ class IndexerService:
         index = DocumentIndex.open(
             settings.indexer_qdrant_path,
             url=settings.indexer_qdrant_url,
-            embedder=embedder or ChunkEmbedder(batch_size=settings.indexer_embedding_batch),
+            embedder=embedder
+            or ChunkEmbedder(
+                batch_size=settings.indexer_embedding_batch,
+                threads=settings.indexer_embedding_threads,
+            ),
             collection=settings.indexer_collection,
         )
         return cls(settings, index)

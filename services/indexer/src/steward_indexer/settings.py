@@ -27,5 +27,8 @@ class IndexerSettings(BusSettings):
     # The small generation model answers best from a few short passages.
     indexer_top_k: PositiveInt = Field(default=4, le=50)
     indexer_embedding_batch: PositiveInt = 32
+    # Torch threads of the embedding model; one keeps a question's encode from waiting on
+    # threads that other services' work has pushed off the CPU.
+    indexer_embedding_threads: PositiveInt = 1
     # Retrieval answers replays too, in the replay namespace.
     serve_replay: bool = True
