@@ -385,6 +385,8 @@ class Trainer:
             label="candidate",
         )
         # The current model is whatever the tenant's live route serves: no model is named.
+        # LIMITATION: under a canary promotion the live route mixes two models question by
+        # question; naming the promoted `model@adapter` for the baseline would lift it.
         baseline_model = ModelUnderTest(
             base_path, _path(current.adapter_uri) if current else None, label="baseline"
         )
