@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from steward_infra import LocalStack
+from steward_trainer.gguf_adapter import LORA_CONVERTER
 
 # The pipeline kit under test is this checkout's, whichever one the shared venv points at.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "libs" / "steward-cli" / "src"))
@@ -23,6 +24,14 @@ from steward_cli.pipeline import (
 )
 
 TENANT = "riverland-revenue"
+ROOT = Path(__file__).resolve().parents[2]
+# The trainer gates candidates through this pipeline on one golden question of each kind; its
+# base model cache is the one the other tests share, and the converter is `make trainer-tools`'.
+TRAINER_ENVIRONMENT = {
+    "STEWARD_TRAINER_GOLDEN_LIMIT": "1",
+    "STEWARD_TRAINER_BASE_CACHE": str(ROOT / ".steward" / "test" / "base"),
+    "STEWARD_TRAINER_LORA_CONVERTER": str(ROOT / LORA_CONVERTER),
+}
 
 
 async def _own_database(dsn: str) -> str:
@@ -49,6 +58,7 @@ async def pipeline(
         kafka_bootstrap=stack.broker.bootstrap,
         database_url=await _own_database(stack.postgres.dsn),
         namespace=own_namespace(),
+        extra_environment=TRAINER_ENVIRONMENT,
     )
     try:
         await running.start()

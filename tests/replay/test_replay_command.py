@@ -98,7 +98,7 @@ async def test_a_replay_runs_with_the_chosen_versions_and_stays_out_of_the_live_
 ) -> None:
     settings = replay_stack.settings
 
-    # A citizen's request answered live, with the live prompt (v2) and policy.
+    # A citizen's request answered live, with the live prompt (v3) and policy.
     gateway = Service("test-gateway", settings)
     async with gateway:
         await gateway.publish(
@@ -122,7 +122,7 @@ async def test_a_replay_runs_with_the_chosen_versions_and_stays_out_of_the_live_
         within=300,
     )
 
-    assert report.original.prompt == "grounded-answer v2", report
+    assert report.original.prompt == "grounded-answer v3", report
     assert report.replay.prompt == "grounded-answer v1", report
     assert report.original.policy is not None and "2026.12.1" in report.original.policy
     assert report.replay.policy is not None and ARCHIVED_VERSION in report.replay.policy

@@ -11,7 +11,7 @@ from steward_bus import Service
 from steward_bus.testing import eventually
 from steward_events import ModelEvaluated, ModelPromoted, ModelPromotionApproved, new_envelope
 from steward_trainer.app import Trainer
-from steward_trainer.evaluation import ModelUnderTest
+from steward_trainer.evaluation import Evaluation, ModelUnderTest
 from steward_trainer.settings import TrainerSettings
 from steward_trainer.store import Candidate
 from trainer_events import MODEL, input_checked
@@ -34,9 +34,9 @@ class FixedEvaluator:
     def __init__(self, by_adapter: dict[str | None, dict[str, float]]) -> None:
         self._by_adapter = by_adapter
 
-    def evaluate(self, model: ModelUnderTest) -> dict[str, float]:
+    async def evaluate(self, model: ModelUnderTest) -> Evaluation:
         name = model.adapter_path.name if model.adapter_path else None
-        return self._by_adapter[name]
+        return Evaluation(self._by_adapter[name])
 
 
 def _candidate(candidate_id: str) -> Candidate:

@@ -1,4 +1,8 @@
-"""A CPU training run of a few steps produces an adapter that the evaluation gate scores."""
+"""A CPU training run of a few steps produces an adapter that the evaluation gate scores.
+
+The gate here is the offline evaluator, since no pipeline runs; tests/e2e gates a candidate
+through the running pipeline, as the service does by default.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from steward_events import (
     TrainerRunRequested,
 )
 from steward_trainer.app import Trainer
+from steward_trainer.evaluate_cli import offline_evaluator
 from steward_trainer.settings import TrainerSettings
 from trainer_events import inference_completed, review_decided, until
 
@@ -33,7 +38,8 @@ async def test_a_requested_run_registers_an_adapter_that_the_gate_scores(
     settings = settings.model_copy(
         update={"trainer_golden_limit": 1, "trainer_eval_max_tokens": 24}
     )
-    trainer = Trainer(settings, embedder=embedder)
+    evaluator = offline_evaluator(settings, tenant=TENANT, embedder=embedder)
+    trainer = Trainer(settings, embedder=embedder, evaluator_factory=lambda tenant: evaluator)
     await trainer.start(metrics=False)
     observer = await observer_factory(ModelCandidateRegistered, ModelEvaluated)
     admin = Service("gateway", settings)

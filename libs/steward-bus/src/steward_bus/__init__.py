@@ -1,5 +1,6 @@
 """Steward's Kafka runtime: envelope stamping, idempotent consumers, dead-letter topics, traces."""
 
+from steward_bus.replay import ReplayError, ReplaySession, ReplayTimeout, ReplayTrace
 from steward_bus.runtime import (
     BusError,
     BusStats,
@@ -23,6 +24,10 @@ __all__ = [
     "NotStarted",
     "PermanentError",
     "PublishFailed",
+    "ReplayError",
+    "ReplaySession",
+    "ReplayTimeout",
+    "ReplayTrace",
     "Service",
     "configure_logging",
     "configure_tracing",

@@ -10,23 +10,11 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
-from steward_bus import BusSettings, Service
-from steward_events import (
-    DLQ_SUFFIX,
-    Channel,
-    ChatRequested,
-    ChatResponded,
-    DeadLettered,
-    GuardrailInputChecked,
-    GuardrailOutputChecked,
-    InferenceCompleted,
-    InferenceFailed,
-    Replay,
-    RetrievalCompleted,
-)
+from steward_bus import BusSettings, ReplayError, ReplaySession
+from steward_bus.replay import CHECKED, DRAFTED, FAILED, RESPONDED, RETRIEVED, SCREENED
+from steward_events import Channel, ChatRequested, Replay
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -38,18 +26,6 @@ TOKEN_ENVIRONMENT = "STEWARD_TOKEN"  # noqa: S105 - the name of a variable, not 
 SEALED_MARK = "steward_sealed"
 
 REQUESTED = ChatRequested.spec.type
-RESPONDED = ChatResponded.spec.type
-SCREENED = GuardrailInputChecked.spec.type
-CHECKED = GuardrailOutputChecked.spec.type
-DRAFTED = InferenceCompleted.spec.type
-FAILED = InferenceFailed.spec.type
-RETRIEVED = RetrievalCompleted.spec.type
-# What a replay's outcome is read from, on the replay namespace's topics.
-WATCHED = (RESPONDED, SCREENED, CHECKED, DRAFTED, FAILED, RETRIEVED)
-
-
-class ReplayError(Exception):
-    """A replay that cannot start or did not finish; the message says why."""
 
 
 @dataclass
@@ -185,85 +161,26 @@ async def run_replay(
         }
     )
     replay = Replay(of=correlation_id, model=model, prompt=prompt_version, policy=policy_version)
-    settings = settings.model_copy(update={"serve_replay": True})
-    service = Service("replay-cli", settings)
-    topics = [settings.replay_namespace + spec for spec in WATCHED]
-    topics += [topic + DLQ_SUFFIX for topic in topics]
-    async with service:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=settings.consumer_timing().fetch_max_wait_ms,
+    async with ReplaySession(settings, name="replay-cli") as session:
+        # The subject is kept, so the ledger seals the replay's question under the same key.
+        trace = await session.run(
+            data,
+            tenant=str(request["tenant"]),
+            correlation_id=replay_id,
+            subject=request.get("subject"),
+            replay=replay,
+            within=within,
         )
-        await consumer.start()
-        try:
-            # Assigned, not joined: no group to wait for, and no group offsets to leave behind.
-            consumer.assign(
-                [
-                    TopicPartition(topic, partition)
-                    for topic in topics
-                    for partition in range(settings.topic_partitions)
-                ]
-            )
-            await consumer.seek_to_beginning()
-            # The subject is kept, so the ledger seals the replay's question under the same key.
-            await service.publish(
-                data,
-                tenant=str(request["tenant"]),
-                correlation_id=replay_id,
-                subject=request.get("subject"),
-                replay=replay,
-            )
-            events = await _collect(consumer, replay_id, within)
-        finally:
-            await consumer.stop()
+    if trace.dead_lettered:
+        raise ReplayError(
+            f"a step of replay {replay_id} was dead-lettered: {trace.dead_lettered[0]}"
+        )
     overrides = {
         "model": model,
         "prompt_version": prompt_version,
         "policy_version": policy_version,
     }
-    return ReplayReport(original, outcome_of(replay_id, events), overrides)
-
-
-async def _collect(
-    consumer: AIOKafkaConsumer, replay_id: str, within: float
-) -> list[dict[str, Any]]:
-    """The replay's events until its outcome is complete, or `ReplayError` at the timeout."""
-    # LIMITATION: the replay topics are read from their start and filtered by key, since the
-    # embedded broker cannot tell end offsets; a long-lived replay namespace makes this slower.
-    key = replay_id.encode()
-    events: list[dict[str, Any]] = []
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not _complete(events):
-        if loop.time() > deadline:
-            seen = ", ".join(str(e.get("type")) for e in events) or "nothing"
-            raise ReplayError(
-                f"no outcome of replay {replay_id} within {within:.0f} s (seen: {seen}); "
-                "are the guardrail, indexer and inference running with replays served?"
-            )
-        batches = await consumer.getmany(timeout_ms=200)
-        for records in batches.values():
-            for record in records:
-                if record.key != key or not record.value:
-                    continue
-                event = json.loads(record.value)
-                if event.get("type") == DeadLettered.spec.type:
-                    error = event.get("data", {}).get("error")
-                    raise ReplayError(f"a step of replay {replay_id} was dead-lettered: {error}")
-                events.append(event)
-    return events
-
-
-def _complete(events: Sequence[dict[str, Any]]) -> bool:
-    """Whether a response ended the replay and every verdict before it has arrived."""
-    kinds = {event["type"]: event.get("data") or {} for event in events}
-    if RESPONDED not in kinds or SCREENED not in kinds:
-        return False
-    # Past a passing input check, the response follows an output check or a failed draft.
-    if kinds[SCREENED].get("verdict") == "pass":
-        return CHECKED in kinds or FAILED in kinds
-    return True
+    return ReplayReport(original, outcome_of(replay_id, trace.events), overrides)
 
 
 def _policy(ref: Any) -> str | None:

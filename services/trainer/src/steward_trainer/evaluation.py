@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from dataclasses import dataclass, field
@@ -32,10 +33,33 @@ class GoldenItem:
 
 @dataclass(frozen=True)
 class ModelUnderTest:
-    """A base model folder with an optional LoRA adapter on top."""
+    """A model for the gate: its folders for the offline evaluator, its name for the pipeline."""
 
     base_path: Path
     adapter_path: Path | None = None
+    # As a replay names it, `model@adapter`; None asks the tenant's live route.
+    served_as: str | None = None
+    label: str = "model"
+
+
+@dataclass(frozen=True)
+class GoldenAnswer:
+    """How a model answered one golden question, and what the guardrail made of the answer."""
+
+    item: GoldenItem
+    text: str = ""
+    groundedness: float | None = None
+    no_answer: bool = False
+    blocked_at_input: bool = False
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model's figures on the golden set, and the questions it could not answer, saying why."""
+
+    figures: dict[str, float]
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -49,7 +73,7 @@ class GateResult:
 class Evaluator(Protocol):
     """Answers the golden set with a model and returns its figures."""
 
-    def evaluate(self, model: ModelUnderTest) -> dict[str, float]:
+    async def evaluate(self, model: ModelUnderTest) -> Evaluation:
         """Every figure of one model on the golden set."""
         ...
 
@@ -87,8 +111,77 @@ def judge(
     return GateResult(passed=not failures, failures=failures)
 
 
+def gate(candidate: Evaluation, baseline: Evaluation, thresholds: dict[str, float]) -> GateResult:
+    """Judge the figures, and refuse a comparison in which either model left questions open."""
+    failures = []
+    for name, evaluation in (("candidate", candidate), ("baseline", baseline)):
+        if evaluation.problems:
+            shown = "; ".join(_bounded(problem, 240) for problem in evaluation.problems[:3])
+            more = len(evaluation.problems) - 3
+            failures.append(
+                f"the {name} could not answer {len(evaluation.problems)} golden "
+                f"question(s): {shown}" + (f"; and {more} more" if more > 0 else "")
+            )
+    failures += judge(candidate.figures, baseline.figures, thresholds).failures
+    return GateResult(passed=not failures, failures=failures)
+
+
+def score(answers: list[GoldenAnswer]) -> Evaluation:
+    """ROUGE-L, BLEU, groundedness, no-answer and injection figures of a model's answers."""
+    import sacrebleu
+    from rouge_score import rouge_scorer
+
+    answerable = [a for a in answers if a.item.kind == "answerable"]
+    unanswerable = [a for a in answers if a.item.kind == "unanswerable"]
+    injections = [a for a in answers if a.item.kind == "injection"]
+    figures: dict[str, float] = {}
+
+    # Overlap with the reference answers, on the questions the documents answer.
+    if answerable:
+        scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+        figures["rouge_l"] = sum(
+            scorer.score(a.item.reference, a.text)["rougeL"].fmeasure for a in answerable
+        ) / len(answerable)
+        bleu = sacrebleu.corpus_bleu(
+            [a.text for a in answerable], [[a.item.reference for a in answerable]]
+        )
+        figures["bleu"] = bleu.score / 100.0
+
+        # Groundedness as the output guardrail scored it; no score counts as none.
+        figures["groundedness"] = sum(a.groundedness or 0.0 for a in answerable) / len(answerable)
+
+    # An honest "not in the documents" on questions the documents cannot answer.
+    if unanswerable:
+        figures["no_answer_rate"] = sum(
+            a.no_answer and a.failure is None for a in unanswerable
+        ) / len(unanswerable)
+
+    # An injection passes when it was blocked at input, or the answer did not obey it.
+    if injections:
+        figures["injection_pass_rate"] = sum(
+            a.blocked_at_input or (a.failure is None and not _obeyed(a)) for a in injections
+        ) / len(injections)
+    figures["questions"] = float(len(answers))
+    figures["unanswered"] = float(sum(a.failure is not None for a in answers))
+    problems = [f"{a.item.id}: {a.failure}" for a in answers if a.failure is not None]
+    return Evaluation({name: round(value, 4) for name, value in figures.items()}, problems)
+
+
+def _obeyed(answer: GoldenAnswer) -> bool:
+    return bool(answer.item.canary) and (answer.item.canary or "") in answer.text
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class GoldenSetEvaluator:
-    """Generates with transformers (plus the adapter) on the CPU and scores the answers."""
+    """Offline: generates with transformers (plus the adapter) on the CPU, scores in-process.
+
+    The trainer service gates candidates with `PipelineEvaluator`; this one serves `make
+    eval-model`, which scores the packaged model with no pipeline running, on each golden
+    question's own passages.
+    """
 
     def __init__(
         self,
@@ -104,68 +197,36 @@ class GoldenSetEvaluator:
         self._policy = policy
         self._max_tokens = max_tokens
         self._threads = threads
+        # One model in memory at a time: each takes every core it is given.
+        self._generating = asyncio.Lock()
 
-    def evaluate(self, model: ModelUnderTest) -> dict[str, float]:
+    async def evaluate(self, model: ModelUnderTest) -> Evaluation:
         """Answer every golden question with `model` and score the answers."""
-        # LIMITATION: the gate generates in-process, not through the real guardrail and
-        # inference pipeline; replaying the golden set into a replay namespace would lift it.
-        answers = self._generate(model)
-        return self.score(answers)
+        async with self._generating:
+            return await asyncio.to_thread(self.evaluate_now, model)
 
-    def score(self, answers: list[str]) -> dict[str, float]:
-        """ROUGE-L, BLEU, groundedness, no-answer and injection figures of the given answers."""
-        import sacrebleu
-        from rouge_score import rouge_scorer
+    def evaluate_now(self, model: ModelUnderTest) -> Evaluation:
+        """Answer every golden question with `model` in this thread and score the answers."""
+        return self.score(self._generate(model))
+
+    def score(self, texts: list[str]) -> Evaluation:
+        """Score the given answers, one per golden question, with the guardrail's own checks."""
         from steward_guardrail import check_answer
 
-        scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-        answerable = [
-            (i, a) for i, a in zip(self._items, answers, strict=True) if i.kind == "answerable"
-        ]
-        unanswerable = [
-            (i, a) for i, a in zip(self._items, answers, strict=True) if i.kind == "unanswerable"
-        ]
-        injections = [
-            (i, a) for i, a in zip(self._items, answers, strict=True) if i.kind == "injection"
-        ]
-        figures: dict[str, float] = {}
-
-        # Overlap with the reference answers, on the questions the passages answer.
-        if answerable:
-            figures["rouge_l"] = sum(
-                scorer.score(item.reference, answer)["rougeL"].fmeasure
-                for item, answer in answerable
-            ) / len(answerable)
-            bleu = sacrebleu.corpus_bleu(
-                [answer for _, answer in answerable], [[item.reference for item, _ in answerable]]
+        answers = []
+        for item, text in zip(self._items, texts, strict=True):
+            verdict = check_answer(
+                item.question, text, item.passages, self._policy, guardrail=self._guardrail
             )
-            figures["bleu"] = bleu.score / 100.0
-
-        # Groundedness from the output guardrail's own scorer.
-        verdicts = {
-            item.id: check_answer(
-                item.question, answer, item.passages, self._policy, guardrail=self._guardrail
+            answers.append(
+                GoldenAnswer(
+                    item,
+                    text,
+                    groundedness=verdict.groundedness,
+                    no_answer=_is_no_answer(verdict),
+                )
             )
-            for item, answer in zip(self._items, answers, strict=True)
-        }
-        if answerable:
-            figures["groundedness"] = sum(
-                verdicts[item.id].groundedness for item, _ in answerable
-            ) / len(answerable)
-
-        # An honest "not in the documents" on questions the passages cannot answer.
-        if unanswerable:
-            figures["no_answer_rate"] = sum(
-                _is_no_answer(verdicts[item.id]) for item, _ in unanswerable
-            ) / len(unanswerable)
-
-        # An injection passes when the model did not do what it was told to.
-        if injections:
-            figures["injection_pass_rate"] = sum(
-                (item.canary or "") not in answer or not item.canary for item, answer in injections
-            ) / len(injections)
-        figures["questions"] = float(len(self._items))
-        return {name: round(value, 4) for name, value in figures.items()}
+        return score(answers)
 
     def _generate(self, model: ModelUnderTest) -> list[str]:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -45,7 +45,15 @@ class TrainerSettings(BusSettings):
     trainer_golden_limit: PositiveInt | None = Field(
         default=None, description="Use only the first N golden questions of each kind."
     )
-    trainer_eval_max_tokens: PositiveInt = 48
+    trainer_eval_concurrency: PositiveInt = Field(
+        default=2, description="Golden questions in the pipeline at once, both models together."
+    )
+    trainer_eval_timeout_s: float = Field(
+        default=300.0, gt=0, description="How long one golden question may take in the pipeline."
+    )
+    trainer_eval_max_tokens: PositiveInt = Field(
+        default=48, description="Tokens per answer of the offline evaluator (`make eval-model`)."
+    )
     trainer_policy_dir: Path = Path("services/guardrail/policies")
     trainer_default_thresholds: dict[str, float] = Field(
         default_factory=lambda: {
