@@ -57,3 +57,18 @@ def test_focus_keeps_the_matching_sentence_within_the_limit_in_passage_order() -
 
 def test_a_short_passage_is_only_flattened() -> None:
     assert focus_passage("Uno.\n\nDos  tres.", "¿Qué?", 100) == "Uno. Dos tres."
+
+
+def test_a_sentence_of_a_hard_wrapped_paragraph_is_quoted_whole() -> None:
+    passage = (
+        "Puede consultar el estado de su reembolso en RiverFile con su número de\n"
+        "Seguro Social, su estado civil para efectos de la declaración y el monto\n"
+        "exacto del reembolso. Los reembolsos tardan unas tres semanas."
+    )
+    assert split_sentences(passage)[0] == (
+        "Puede consultar el estado de su reembolso en RiverFile con su número de Seguro Social, "
+        "su estado civil para efectos de la declaración y el monto exacto del reembolso."
+    )
+    quote = quote_answer("¿Cómo puedo consultar el estado de mi reembolso?", [passage])
+    assert quote is not None
+    assert quote.sentence.startswith("Puede consultar") and quote.sentence.endswith("reembolso.")

@@ -8,8 +8,11 @@ import unicodedata
 from dataclasses import dataclass
 
 # A sentence ends at end punctuation followed by an opening letter, digit or mark, so the
-# tool name "¿Dónde está mi reembolso? del IRS" stays in one sentence; also at line breaks.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(¿¡A-ZÁÉÍÓÚÑ0-9])|\n+")
+# tool name "¿Dónde está mi reembolso? del IRS" stays in one sentence; also at a blank line or
+# before a list item. A single line break inside a hard-wrapped paragraph ends nothing.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+(?=[\"'(¿¡A-ZÁÉÍÓÚÑ0-9])|\n\s*\n+|\n(?=\s*(?:[-*•]|\d+[.)])\s)"
+)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _WHITESPACE = re.compile(r"\s+")
