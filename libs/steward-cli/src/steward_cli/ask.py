@@ -13,9 +13,9 @@ import typer
 from rich.console import Console
 from steward_auth import AuthConfigError
 
+from steward_cli.endpoints import gateway_url
 from steward_cli.token import DEFAULT_AUTH_DIR, DEFAULT_TENANT, NotEmbedded, development_token
 
-DEFAULT_GATEWAY = "http://127.0.0.1:8080"
 console = Console()
 
 
@@ -79,13 +79,18 @@ def ask(
         float, typer.Option(help="Seconds to poll while the answer is pending or under review.")
     ] = 0.0,
     gateway: Annotated[
-        str, typer.Option(envvar="STEWARD_GATEWAY_URL", help="The gateway's base URL.")
-    ] = DEFAULT_GATEWAY,
+        str | None,
+        typer.Option(
+            help="The gateway's base URL; default $STEWARD_GATEWAY_URL, else the local gateway "
+            "on $STEWARD_GATEWAY_PORT (8080)."
+        ),
+    ] = None,
     auth_dir: Annotated[Path, typer.Option(help="Folder of the development key.")] = (
         DEFAULT_AUTH_DIR
     ),
 ) -> None:
     """Ask the gateway a question with a development token and print the answer."""
+    gateway = gateway or gateway_url()
     if not gateway.startswith(("http://", "https://")):
         console.print(f"[red]error:[/red] gateway URL {gateway!r} must start with http(s)://")
         raise typer.Exit(2)

@@ -26,6 +26,8 @@ from steward_events import (
     spec_for,
 )
 
+from steward_cli.endpoints import bus_settings
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
@@ -302,7 +304,7 @@ def ingest(
         raise typer.Exit(2)
 
     # The bus logs only warnings here, so they do not break up the progress bar.
-    settings = BusSettings(log_level="WARNING")
+    settings = bus_settings(log_level="WARNING")
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

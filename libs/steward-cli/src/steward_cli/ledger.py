@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from steward_cli.endpoints import ledger_url
+
 if TYPE_CHECKING:
     from steward_ledger_proofs import VerificationReport
 
@@ -70,7 +72,13 @@ def export(
     correlation_id: Annotated[str | None, typer.Option(help="One correlation id.")] = None,
     occurred_from: Annotated[datetime | None, typer.Option(help="Start of a time range.")] = None,
     occurred_to: Annotated[datetime | None, typer.Option(help="End of the range.")] = None,
-    url: Annotated[str, typer.Option(help="The ledger's auditor API.")] = "http://127.0.0.1:8083",
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="The ledger's auditor API; default $STEWARD_LEDGER_URL, else the local one on "
+            "$STEWARD_LEDGER_API_PORT (8083)."
+        ),
+    ] = None,
     token: Annotated[
         str | None,
         typer.Option(help=f"Auditor bearer token; by default read from ${TOKEN_ENVIRONMENT}."),
@@ -107,8 +115,24 @@ def export(
         if value is not None
     }
 
+    url = url or ledger_url()
     # Streamed to a temporary name, so a failed download never leaves half a bundle behind.
     partial = output.with_name(output.name + ".part")
+    try:
+        _download(url, params, bearer, partial)
+    except httpx.TransportError as error:
+        errors.print(
+            f"[red]error:[/red] cannot reach the auditor API at {url}: {type(error).__name__}; "
+            "is the ledger running? (--url or $STEWARD_LEDGER_API_PORT)"
+        )
+        raise typer.Exit(1) from None
+    partial.replace(output)
+    console.print(f"wrote {output}", highlight=False)
+
+
+def _download(url: str, params: dict[str, str], bearer: str, partial: Path) -> None:
+    import httpx
+
     with (
         httpx.Client(base_url=url, timeout=httpx.Timeout(30.0, read=None)) as client,
         client.stream(
@@ -122,10 +146,8 @@ def export(
         with partial.open("wb") as handle:
             for chunk in response.iter_bytes():
                 handle.write(chunk)
-    partial.replace(output)
     console.print(
-        f"wrote {output} ({response.headers.get('X-Steward-Bundle-Events', '?')} events)",
-        highlight=False,
+        f"{response.headers.get('X-Steward-Bundle-Events', '?')} events", highlight=False
     )
 
 

@@ -16,6 +16,8 @@ from steward_bus import BusSettings, ReplayError, ReplaySession
 from steward_bus.replay import CHECKED, DRAFTED, FAILED, RESPONDED, RETRIEVED, SCREENED
 from steward_events import Channel, ChatRequested, Replay
 
+from steward_cli.endpoints import bus_settings, ledger_url
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
@@ -55,6 +57,19 @@ class ReplayReport:
     original: Outcome
     replay: Outcome
     overrides: dict[str, str | None]
+
+
+# What a stage reports when it does not know a version or model a replay asked for.
+UNKNOWN_OVERRIDES = ("model_not_served", "adapter_not_found", "prompt_not_found")
+UNKNOWN_POLICY = "unknown_policy_version"
+
+
+def unknown_override(outcome: Outcome) -> str | None:
+    """The reason a replay could not use an override it asked for, if that is how it ended."""
+    error = outcome.inference_error or ""
+    if error.startswith(UNKNOWN_OVERRIDES):
+        return error
+    return next((finding for finding in outcome.findings if UNKNOWN_POLICY in finding), None)
 
 
 def outcome_of(correlation_id: str, events: Iterable[dict[str, Any]]) -> Outcome:
@@ -124,12 +139,18 @@ async def fetch_timeline(url: str, token: str, correlation_id: str) -> list[dict
     """The recorded events of a correlation id from the auditor API, personal data opened."""
     import httpx
 
-    async with httpx.AsyncClient(base_url=url, timeout=60.0) as client:
-        response = await client.get(
-            f"/v1/timelines/{correlation_id}",
-            params={"open_personal_data": "true"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=60.0) as client:
+            response = await client.get(
+                f"/v1/timelines/{correlation_id}",
+                params={"open_personal_data": "true"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+    except httpx.TransportError as error:
+        raise ReplayError(
+            f"cannot reach the auditor API at {url}: {type(error).__name__}; "
+            "is the ledger running? (--url or $STEWARD_LEDGER_API_PORT)"
+        ) from None
     if response.status_code != 200:
         raise ReplayError(
             f"the auditor API answered {response.status_code}: {response.text[:300]}"
@@ -253,7 +274,13 @@ def replay(
         bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the outcome.")] = 300.0,
-    url: Annotated[str, typer.Option(help="The ledger's auditor API.")] = "http://127.0.0.1:8083",
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="The ledger's auditor API; default $STEWARD_LEDGER_URL, else the local one on "
+            "$STEWARD_LEDGER_API_PORT (8083)."
+        ),
+    ] = None,
     token: Annotated[
         str | None,
         typer.Option(help=f"Auditor bearer token; by default read from ${TOKEN_ENVIRONMENT}."),
@@ -275,9 +302,9 @@ def replay(
         raise typer.Exit(2)
 
     async def run() -> ReplayReport:
-        recorded = await fetch_timeline(url, bearer, correlation_id)
+        recorded = await fetch_timeline(url or ledger_url(), bearer, correlation_id)
         return await run_replay(
-            BusSettings(log_level="WARNING"),
+            bus_settings(log_level="WARNING"),
             recorded,
             correlation_id,
             model=model,
@@ -295,3 +322,7 @@ def replay(
         print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
     else:
         console.print(comparison_table(report))
+    unknown = unknown_override(report.replay)
+    if unknown:
+        errors.print(f"[red]error:[/red] the replay did not run as asked: {unknown}")
+        raise typer.Exit(1)
