@@ -181,7 +181,9 @@ async def test_an_unknown_model_or_policy_version_ends_the_replay_saying_why(
         ],
         env=environment,
     )
-    assert result.exit_code == 0, result.output
+    # The outcome is still reported, but the command fails: it did not run as asked.
+    assert result.exit_code == 1, result.output
+    assert "did not run as asked" in result.stderr
     replayed = json.loads(result.stdout)["replay"]
     assert replayed["input_verdict"] == "block"
     assert "input check_failed/unknown_policy_version" in replayed["findings"]
