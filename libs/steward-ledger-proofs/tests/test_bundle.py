@@ -208,3 +208,15 @@ def test_a_bundle_with_a_foreign_format_is_refused() -> None:
 
     assert not report.ok
     assert "something-else/9" in (report.reason or "")
+
+
+def test_a_header_naming_another_key_fails(recorded_log: RecordedLog) -> None:
+    lines = recorded_log.range_bundle()
+    header = json.loads(lines[0])
+    header["key_id"] = "0" * len(header["key_id"])
+    relabelled = [json.dumps(header).encode() + b"\n", *lines[1:]]
+
+    report = verify_bundle(relabelled)
+
+    assert not report.ok
+    assert "names key" in (report.reason or "")

@@ -60,6 +60,11 @@ def verify(
         console.print(f"FAILED at {where}: {report.reason}", markup=False, highlight=False)
         raise typer.Exit(1)
     console.print(_summary(report), markup=False, highlight=False)
+    if report.kind == "events":
+        errors.print(
+            "note: a bundle of selected events (a correlation id) proves each event is in the "
+            "log, not that none of the selection was left out; a time-range bundle proves that"
+        )
     if trusted is None:
         errors.print(
             "note: the signing key was taken from the bundle itself; pass --public-key to pin it"

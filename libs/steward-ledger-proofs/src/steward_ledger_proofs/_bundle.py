@@ -277,11 +277,17 @@ class _BundleCheck:
     def read_header(self, line: bytes) -> BundleHeader:
         """Parse the header, check the key and every checkpoint signature."""
         try:
-            header = BundleHeader.from_json(json.loads(line))
+            raw = json.loads(line)
+            header = BundleHeader.from_json(raw)
         except (ValueError, BundleFormatError) as exc:
             raise _Failure(None, f"Bundle header is unreadable: {exc}") from exc
         self.kind = header.kind
         self.key_id = key_id_for(header.public_key)
+        stated = raw.get("key_id")
+        if stated is not None and stated != self.key_id:
+            raise _Failure(
+                None, f"Bundle header names key {stated}, but its public key is {self.key_id}"
+            )
 
         # A key that travels with the bundle proves nothing on its own: the auditor pins one.
         if self.trusted_public_key is not None:
