@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from steward_bus import BusSettings
 from steward_infra import InfraSettings, LocalStack
 
 HOST = "127.0.0.1"
+TOKEN_ENVIRONMENT = "STEWARD_TOKEN"  # noqa: S105 - the name of a variable, not a token
+
+# The options of the commands that talk to the auditor API.
+LedgerUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The ledger's auditor API; default $STEWARD_LEDGER_URL, else the local one on "
+        "$STEWARD_LEDGER_API_PORT (8083)."
+    ),
+]
+AuditorTokenOption = Annotated[
+    str | None,
+    typer.Option(help=f"Auditor bearer token; by default read from ${TOKEN_ENVIRONMENT}."),
+]
 
 
 def gateway_url() -> str:

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from steward_cli.endpoints import ledger_url
+from steward_cli.endpoints import (
+    TOKEN_ENVIRONMENT,
+    AuditorTokenOption,
+    LedgerUrlOption,
+    ledger_url,
+)
 
 if TYPE_CHECKING:
     from steward_ledger_proofs import VerificationReport
@@ -18,8 +23,6 @@ if TYPE_CHECKING:
 ledger_app = typer.Typer(help="The audit ledger: verify and export bundles.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
-
-TOKEN_ENVIRONMENT = "STEWARD_TOKEN"  # noqa: S105 - the name of a variable, not a token
 
 
 @ledger_app.command()
@@ -77,17 +80,8 @@ def export(
     correlation_id: Annotated[str | None, typer.Option(help="One correlation id.")] = None,
     occurred_from: Annotated[datetime | None, typer.Option(help="Start of a time range.")] = None,
     occurred_to: Annotated[datetime | None, typer.Option(help="End of the range.")] = None,
-    url: Annotated[
-        str | None,
-        typer.Option(
-            help="The ledger's auditor API; default $STEWARD_LEDGER_URL, else the local one on "
-            "$STEWARD_LEDGER_API_PORT (8083)."
-        ),
-    ] = None,
-    token: Annotated[
-        str | None,
-        typer.Option(help=f"Auditor bearer token; by default read from ${TOKEN_ENVIRONMENT}."),
-    ] = None,
+    url: LedgerUrlOption = None,
+    token: AuditorTokenOption = None,
 ) -> None:
     """Download a bundle of the token's tenant from the auditor API.
 

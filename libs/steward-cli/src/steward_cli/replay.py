@@ -16,7 +16,13 @@ from steward_bus import BusSettings, ReplayError, ReplaySession
 from steward_bus.replay import CHECKED, DRAFTED, FAILED, RESPONDED, RETRIEVED, SCREENED
 from steward_events import Channel, ChatRequested, Replay
 
-from steward_cli.endpoints import bus_settings, ledger_url
+from steward_cli.endpoints import (
+    TOKEN_ENVIRONMENT,
+    AuditorTokenOption,
+    LedgerUrlOption,
+    bus_settings,
+    ledger_url,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -24,7 +30,6 @@ if TYPE_CHECKING:
 console = Console()
 errors = Console(stderr=True)
 
-TOKEN_ENVIRONMENT = "STEWARD_TOKEN"  # noqa: S105 - the name of a variable, not a token
 SEALED_MARK = "steward_sealed"
 
 REQUESTED = ChatRequested.spec.type
@@ -274,17 +279,8 @@ def replay(
         bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the outcome.")] = 300.0,
-    url: Annotated[
-        str | None,
-        typer.Option(
-            help="The ledger's auditor API; default $STEWARD_LEDGER_URL, else the local one on "
-            "$STEWARD_LEDGER_API_PORT (8083)."
-        ),
-    ] = None,
-    token: Annotated[
-        str | None,
-        typer.Option(help=f"Auditor bearer token; by default read from ${TOKEN_ENVIRONMENT}."),
-    ] = None,
+    url: LedgerUrlOption = None,
+    token: AuditorTokenOption = None,
 ) -> None:
     """Re-run a recorded request in the replay namespace and compare it with the original.
 
