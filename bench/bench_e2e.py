@@ -9,10 +9,8 @@ between consecutive events of the request. Target: p50 overhead <= 50 ms (embedd
 from __future__ import annotations
 
 import asyncio
-import shutil
 import statistics
 import sys
-import uuid
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -23,13 +21,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "libs" / "steward-cli" / "src"))
 
-from steward_cli.pipeline import (  # noqa: E402
-    Pipeline,
-    ask,
-    own_namespace,
-    private_stack,
-    run_stoppable,
-)
+from steward_cli.evaluate import started_pipeline  # noqa: E402
+from steward_cli.pipeline import Pipeline, ask, run_stoppable  # noqa: E402
 
 TENANT = "riverland-revenue"
 TARGET_P50_MS = 50.0
@@ -138,25 +131,12 @@ def _report(concurrency: int, measured: list[dict[str, float]]) -> float:
 
 
 async def main() -> int:
-    data_dir = ROOT / ".steward" / "runs" / f"bench-e2e-{uuid.uuid4().hex[:8]}"
-    stack = private_stack(data_dir)
-    stack.start()
-    pipeline = Pipeline(
-        workdir=data_dir / "work",
-        kafka_bootstrap=stack.broker.bootstrap,
-        database_url=stack.postgres.dsn,
-        namespace=own_namespace(),
-    )
-    try:
-        await pipeline.start()
-        await pipeline.ingest([ROOT / "examples" / "riverland-revenue"], tenant=TENANT)
+    async with started_pipeline(
+        "bench-e2e", [ROOT / "examples" / "riverland-revenue"]
+    ) as pipeline:
         # One warm-up request loads every lazy path before anything is measured.
         await _level(pipeline, 1, 1)
         p50s = {c: _report(c, await _level(pipeline, c, n)) for c, n in REQUESTS_PER_LEVEL.items()}
-    finally:
-        pipeline.stop()
-        stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
     verdict = "meets" if p50s[1] <= TARGET_P50_MS else "misses"
     print(
         f"\np50 overhead at concurrency 1: {p50s[1]:.1f} ms"

@@ -77,8 +77,13 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 @asynccontextmanager
-async def started_pipeline(name: str) -> AsyncIterator[Pipeline]:
-    """A broker, PostgreSQL and every service of this run's own, the corpus ingested."""
+async def started_pipeline(
+    name: str, sources: Sequence[Path] | None = None
+) -> AsyncIterator[Pipeline]:
+    """A broker, PostgreSQL and every service of this run's own, with documents ingested.
+
+    `sources` are files or folders to ingest; by default the shared corpus.
+    """
     data_dir = REPOSITORY / ".steward" / "runs" / f"{name}-{uuid.uuid4().hex[:8]}"
     stack = private_stack(data_dir)
     console.print(f"starting a private stack and every service in {data_dir}")
@@ -91,8 +96,9 @@ async def started_pipeline(name: str) -> AsyncIterator[Pipeline]:
     )
     try:
         await pipeline.start()
-        documents = corpus_documents(corpus_folder())
-        console.print(f"ingesting {len(documents)} documents from {corpus_folder()}")
+        documents = list(sources) if sources else corpus_documents(corpus_folder())
+        shown = ", ".join(str(s) for s in sources) if sources else str(corpus_folder())
+        console.print(f"ingesting from {shown}")
         outcomes = await pipeline.ingest(documents, tenant=TENANT)
         counts = Counter(outcome.status for outcome in outcomes)
         console.print(", ".join(f"{count} {status}" for status, count in counts.items()))
